@@ -1,0 +1,33 @@
+/*
+ * lsm/cache.h — the sharded block cache of uncompressed SST blocks.
+ *
+ * Keyed by (file number, block offset). Shards (power of two, by key hash) each hold an LRU
+ * list under their own mutex; entries are reference counted: a handle returned by lookup or
+ * insert keeps its block alive (even after eviction) until released. Capacity is in bytes of
+ * block data; capacity 0 caches nothing (insert returns a handle to an uncached entry).
+ */
+#ifndef STRATA_LSM_CACHE_H
+#define STRATA_LSM_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct block_cache block_cache;
+typedef struct cache_handle cache_handle;
+
+block_cache *block_cache_new(size_t capacity);
+void block_cache_free(block_cache *c); /* REQUIRES: no handle outstanding */
+/* NULL when absent (counts a miss); a hit counts a hit. */
+cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset);
+/* Takes ownership of data (malloc'd, freed with free() when the last reference goes). If the key
+ * is present already, the new data is freed and the present entry returned. */
+cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset, void *data,
+                                 size_t size);
+void block_cache_release(block_cache *c, cache_handle *h);
+const void *cache_handle_data(const cache_handle *h);
+size_t cache_handle_size(const cache_handle *h);
+/* Drops the entries of a file (deleted by compaction). */
+void block_cache_erase_file(block_cache *c, uint64_t file);
+void block_cache_stats(block_cache *c, uint64_t *hits, uint64_t *misses, size_t *usage);
+
+#endif
