@@ -483,5 +483,44 @@ static void test_fault_power_loss(void)
     }
 }
 
+/* fault_env_crash: the dead process cannot touch the disk; drop_unsynced revives the env */
+static void test_fault_crash(void)
+{
+    char *dir = test_tmpdir("env_crash");
+    strata_env *env = fault_env_new(env_sync());
+    char *a = join(dir, "A"), *b = join(dir, "B"), *lockp = join(dir, "LOCK");
+    strata_file *fa, *lk;
+    REQUIRE(env->lock(env, lockp, &lk) == STRATA_OK);
+    REQUIRE(env->open(env, a, ENV_WRITE | ENV_CREATE, &fa) == STRATA_OK);
+    CHECK_EQ_INT(env->pwrite_sync(env, fa, "synced", 6, 0), STRATA_OK);
+    CHECK_EQ_INT(env->sync_dir(env, dir), STRATA_OK);
+    CHECK_EQ_INT(env->pwrite(env, fa, "-lost", 5, 6), STRATA_OK);
+    fault_env_crash(env);
+    CHECK_EQ_INT(env->pwrite(env, fa, "x", 1, 11), STRATA_IOERR);
+    CHECK(strstr(st_errmsg(), "crashed") != NULL);
+    strata_file *fb;
+    CHECK_EQ_INT(env->open(env, b, ENV_WRITE | ENV_CREATE, &fb), STRATA_IOERR);
+    CHECK_EQ_INT(env->exists(env, b), 0);
+    CHECK_EQ_INT(env->rename(env, a, b), STRATA_IOERR);
+    CHECK_EQ_INT(env->close(env, fa), STRATA_OK);
+    /* the dead process's lock is gone: another process could lock now */
+    strata_file *other;
+    CHECK_EQ_INT(env_sync()->lock(env_sync(), lockp, &other), STRATA_OK);
+    env_sync()->unlock(env_sync(), other);
+    CHECK_EQ_INT(fault_env_drop_unsynced(env, 0), STRATA_OK);
+    uint8_t *d;
+    size_t n;
+    CHECK_EQ_INT(env_read_file(env, a, &d, &n), STRATA_OK);
+    CHECK_MEM(d, n, "synced", 6);
+    free(d);
+    CHECK_EQ_INT(env->unlock(env, lk), STRATA_OK);
+    fault_env_free(env);
+    free(a);
+    free(b);
+    free(lockp);
+    test_rmdir(dir);
+    free(dir);
+}
+
 TEST_MAIN(test_sync_backend, test_uring_backend, test_threads, test_selection, test_fault_nth,
-          test_fault_power_loss)
+          test_fault_power_loss, test_fault_crash)
