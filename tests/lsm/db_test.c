@@ -361,7 +361,7 @@ static void test_concurrent_writers_and_crash(void)
  * snapshot, and iterators) must always see both or neither, equal, while flushes and
  * compactions run underneath. */
 static strata_kv *stress_db;
-static volatile int stress_stop;
+static int stress_stop;
 static int stress_errors;
 
 static void *stress_writer(void *arg)
@@ -396,7 +396,7 @@ static void *stress_writer(void *arg)
 static void *stress_reader(void *arg)
 {
     (void)arg;
-    while (!stress_stop) {
+    while (!__atomic_load_n(&stress_stop, __ATOMIC_ACQUIRE)) {
         strata_kv_iter *it = strata_kv_iter_new(stress_db, NULL);
         if (!it) {
             __atomic_add_fetch(&stress_errors, 1, __ATOMIC_RELAXED);
@@ -468,7 +468,7 @@ static void test_concurrent_stress(void)
     for (long i = 0; i < 2; i++) pthread_create(&r[i], NULL, stress_reader, NULL);
     for (long i = 0; i < 3; i++) pthread_create(&w[i], NULL, stress_writer, (void *)i);
     for (int i = 0; i < 3; i++) pthread_join(w[i], NULL);
-    stress_stop = 1;
+    __atomic_store_n(&stress_stop, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < 2; i++) pthread_join(r[i], NULL);
     CHECK_EQ_INT(stress_errors, 0);
     strata_kv_stats st;
