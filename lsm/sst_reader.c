@@ -148,8 +148,8 @@ static int blockref_from_raw(sst_reader *r, uint64_t off, uint8_t *raw, size_t l
                              int fill_cache, blockref *out)
 {
     memset(out, 0, sizeof *out);
-    st_slice body;
-    int type, rc = block_check(r, off, raw, len, &body, &type);
+    st_slice body = {NULL, 0};
+    int type = SST_BLOCK_RAW, rc = block_check(r, off, raw, len, &body, &type);
     if (rc) goto fail;
     uint8_t *buf;
     size_t n;
@@ -242,8 +242,9 @@ static int check_handle(sst_reader *r, const uint8_t *footer, int field, uint64_
 static int meta_block(sst_reader *r, uint64_t base, uint64_t off, uint64_t len, int slot,
                       st_slice *out)
 {
-    st_slice body;
-    int type, rc = block_check(r, off, r->meta + (off - base), (size_t)len, &body, &type);
+    st_slice body = {NULL, 0};
+    int type = SST_BLOCK_RAW,
+        rc = block_check(r, off, r->meta + (off - base), (size_t)len, &body, &type);
     if (rc) return rc;
     if (type == SST_BLOCK_ZSTD) {
         size_t n;
@@ -654,13 +655,14 @@ static void si_fail(sst_iter *it, int rc)
     it->bi = it->r->nidx;
 }
 
-/* Reads blocks i.. (as many as readahead allows, while contiguous) with one batch. */
+/* Reads block i and up to o.readahead following blocks (while contiguous, at most
+ * SST_READAHEAD_MAX_BYTES) with one read request. */
 static int readahead(sst_iter *it, size_t i)
 {
     sst_reader *r = it->r;
     size_t j = i + 1;
     uint64_t total = r->idx[i].len;
-    while (j < r->nidx && j - i < (size_t)it->o.readahead &&
+    while (j < r->nidx && j - i <= (size_t)it->o.readahead &&
            r->idx[j].off == r->idx[j - 1].off + r->idx[j - 1].len &&
            total + r->idx[j].len <= SST_READAHEAD_MAX_BYTES) {
         total += r->idx[j].len;
@@ -693,7 +695,7 @@ static int enter_block(sst_iter *it, size_t i, int forward)
     const idx_entry *e = &r->idx[i];
     int rc;
     int in_ra = it->ra_n && i >= it->ra_first && i < it->ra_first + it->ra_n;
-    if (!in_ra && forward && it->o.readahead > 1) {
+    if (!in_ra && forward && it->o.readahead > 0) {
         cache_handle *h = r->cache ? block_cache_lookup(r->cache, r->file_number, e->off) : NULL;
         if (h) {
             it->cur.h = h;
