@@ -4,6 +4,7 @@
  * injected faults and simulated power loss.
  */
 #include <pthread.h>
+#include <sys/wait.h>
 
 #include "lsm/env.h"
 #include "test.h"
@@ -287,4 +288,295 @@ static void test_selection(void)
           (strcmp(u->name, "sync") == 0 && u->fallback_reason != NULL));
 }
 
-TEST_MAIN(test_sync_backend, test_uring_backend, test_threads, test_selection)
+/* ---- fault env ---- */
+
+static uint8_t *slurp(strata_env *env, const char *path, size_t *n)
+{
+    uint8_t *d = NULL;
+    *n = 0;
+    if (env_read_file(env, path, &d, n) != STRATA_OK) return NULL;
+    return d;
+}
+
+static void test_fault_nth(void)
+{
+    char *dir = test_tmpdir("env_fault_nth");
+    strata_env *env = fault_env_new(env_sync());
+    REQUIRE(env != NULL);
+    CHECK(strstr(env->name, "fault") != NULL);
+    char *path = join(dir, "f");
+    strata_file *f;
+    REQUIRE(env->open(env, path, ENV_READ | ENV_WRITE | ENV_CREATE, &f) == STRATA_OK);
+    uint64_t before = fault_env_op_count(env);
+    CHECK(before >= 1);
+
+    uint8_t data[1000];
+    fill(data, sizeof data, 1);
+    /* EIO on the next op: nothing written */
+    fault_env_fail_nth(env, 1, FAULT_EIO);
+    CHECK_EQ_INT(env->pwrite(env, f, data, 100, 0), STRATA_IOERR);
+    CHECK(strstr(st_errmsg(), "injected") != NULL);
+    uint64_t size = 99;
+    CHECK_EQ_INT(env->size(env, f, &size), STRATA_OK);
+    CHECK_EQ_INT(size, 0);
+    /* the one after the armed op is fine: fail_nth fires once */
+    CHECK_EQ_INT(env->pwrite(env, f, data, 100, 0), STRATA_OK);
+    CHECK_EQ_INT(fault_env_faults_injected(env), 1);
+
+    /* ENOSPC on the 2nd op from now */
+    fault_env_fail_nth(env, 2, FAULT_ENOSPC);
+    CHECK_EQ_INT(env->sync(env, f), STRATA_OK);
+    CHECK_EQ_INT(env->pwrite(env, f, data + 100, 100, 100), STRATA_NOSPACE);
+    CHECK_EQ_INT(env->size(env, f, &size), STRATA_OK);
+    CHECK_EQ_INT(size, 100);
+
+    /* short write: half stored, error returned */
+    fault_env_fail_nth(env, 1, FAULT_SHORT);
+    CHECK_EQ_INT(env->pwrite_sync(env, f, data + 100, 200, 100), STRATA_IOERR);
+    CHECK_EQ_INT(env->size(env, f, &size), STRATA_OK);
+    CHECK_EQ_INT(size, 200);
+    uint8_t back[1000];
+    size_t nread;
+    CHECK_EQ_INT(env->pread(env, f, back, 1000, 0, &nread), STRATA_OK);
+    CHECK_EQ_INT(nread, 200);
+    CHECK_MEM(back, 200, data, 200);
+
+    /* torn write: part stored, garbled */
+    fault_env_fail_nth(env, 1, FAULT_TORN);
+    CHECK_EQ_INT(env->pwrite(env, f, data + 200, 200, 200), STRATA_IOERR);
+    CHECK_EQ_INT(env->pread(env, f, back, 1000, 0, &nread), STRATA_OK);
+    CHECK_EQ_INT(nread, 300);
+    CHECK(memcmp(back + 200, data + 200, 100) != 0);
+
+    /* batched reads fail per request */
+    env_read_req reqs[3];
+    uint8_t b3[3][10];
+    for (int i = 0; i < 3; i++)
+        reqs[i] = (env_read_req){.file = f, .offset = (uint64_t)i * 10, .len = 10, .buf = b3[i]};
+    fault_env_fail_nth(env, 2, FAULT_EIO);
+    CHECK_EQ_INT(env->read_batch(env, reqs, 3), STRATA_OK);
+    CHECK_EQ_INT(reqs[0].status, STRATA_OK);
+    CHECK_EQ_INT(reqs[1].status, STRATA_IOERR);
+    CHECK_EQ_INT(reqs[2].status, STRATA_OK);
+    CHECK_MEM(b3[2], 10, data + 20, 10);
+
+    /* metadata ops count and fail too */
+    char *other = join(dir, "g");
+    fault_env_fail_nth(env, 1, FAULT_EIO);
+    CHECK_EQ_INT(env->rename(env, path, other), STRATA_IOERR);
+    CHECK_EQ_INT(env->exists(env, path), 1);
+    CHECK_EQ_INT(env->exists(env, other), 0);
+    fault_env_fail_nth(env, 1, FAULT_EIO);
+    strata_file *g;
+    CHECK_EQ_INT(env->open(env, other, ENV_WRITE | ENV_CREATE, &g), STRATA_IOERR);
+    CHECK_EQ_INT(env->exists(env, other), 0);
+
+    /* random faults, then inactive: nothing counted */
+    fault_env_fail_random(env, 2, 42, FAULT_EIO);
+    int fails = 0;
+    for (int i = 0; i < 100; i++)
+        if (env->pread(env, f, back, 10, 0, &nread) != STRATA_OK) fails++;
+    CHECK(fails > 10 && fails < 90);
+    fault_env_fail_random(env, 0, 0, FAULT_NONE);
+    fault_env_set_active(env, 0);
+    uint64_t ops = fault_env_op_count(env);
+    fault_env_fail_nth(env, 1, FAULT_EIO);
+    CHECK_EQ_INT(env->pread(env, f, back, 10, 0, &nread), STRATA_OK);
+    CHECK_EQ_INT(fault_env_op_count(env), ops);
+    fault_env_set_active(env, 1);
+
+    CHECK_EQ_INT(env->close(env, f), STRATA_OK);
+    fault_env_free(env);
+    free(path);
+    free(other);
+    test_rmdir(dir);
+    free(dir);
+}
+
+static void test_fault_power_loss(void)
+{
+    for (int torn = 0; torn <= 1; torn++) {
+        char *dir = test_tmpdir("env_power");
+        strata_env *base = torn ? env_uring() : env_sync();
+        strata_env *env = fault_env_new(base);
+        char *a = join(dir, "A"), *b = join(dir, "B"), *cur = join(dir, "CURRENT");
+        char *tmp = join(dir, "CURRENT.tmp"), *lockp = join(dir, "LOCK");
+        uint8_t data[300];
+        fill(data, sizeof data, 9);
+
+        strata_file *lk;
+        REQUIRE(env->lock(env, lockp, &lk) == STRATA_OK);
+        /* A: 100 bytes synced and its directory entry synced; 150 more not synced */
+        strata_file *fa;
+        REQUIRE(env->open(env, a, ENV_READ | ENV_WRITE | ENV_CREATE, &fa) == STRATA_OK);
+        CHECK_EQ_INT(env->pwrite(env, fa, data, 60, 0), STRATA_OK);
+        CHECK_EQ_INT(env->pwrite_sync(env, fa, data + 60, 40, 60), STRATA_OK);
+        CHECK_EQ_INT(env_write_file_sync(env, cur, "old", 3), STRATA_OK);
+        CHECK_EQ_INT(env->sync_dir(env, dir), STRATA_OK);
+        CHECK_EQ_INT(env->pwrite(env, fa, data + 100, 150, 100), STRATA_OK);
+        /* B: data synced, but its creation never made durable by a directory sync */
+        CHECK_EQ_INT(env_write_file_sync(env, b, data, 50), STRATA_OK);
+        /* CURRENT replaced by a rename that is not followed by a directory sync */
+        CHECK_EQ_INT(env_write_file_sync(env, tmp, "new", 3), STRATA_OK);
+        CHECK_EQ_INT(env->rename(env, tmp, cur), STRATA_OK);
+        size_t n;
+        uint8_t *d = slurp(env, cur, &n);
+        CHECK_MEM(d, n, "new", 3);
+        free(d);
+
+        CHECK_EQ_INT(fault_env_drop_unsynced(env, torn), STRATA_OK);
+
+        d = slurp(env_sync(), a, &n);
+        REQUIRE(d != NULL);
+        if (torn) {
+            CHECK(n >= 100 && n <= 250);
+        } else {
+            CHECK_EQ_INT(n, 100);
+        }
+        CHECK_MEM(d, 100, data, 100);
+        free(d);
+        CHECK_EQ_INT(env_sync()->exists(env_sync(), b), 0);
+        CHECK_EQ_INT(env_sync()->exists(env_sync(), tmp), 0);
+        d = slurp(env_sync(), cur, &n);
+        CHECK_MEM(d, n, "old", 3);
+        free(d);
+
+        /* the crashed process's handles are gone: I/O fails, close works, lock released */
+        uint8_t back[10];
+        CHECK_EQ_INT(env->pread(env, fa, back, 10, 0, &n), STRATA_IOERR);
+        CHECK_EQ_INT(env->close(env, fa), STRATA_OK);
+        strata_file *lk2;
+        CHECK_EQ_INT(env->lock(env, lockp, &lk2), STRATA_OK);
+        CHECK_EQ_INT(env->unlock(env, lk2), STRATA_OK);
+        CHECK_EQ_INT(env->unlock(env, lk), STRATA_OK);
+
+        /* the same steps with a directory sync after the rename: it survives; synced data of a
+         * file survives; a second power loss drops only what came after */
+        CHECK_EQ_INT(env_write_file_sync(env, tmp, "new", 3), STRATA_OK);
+        CHECK_EQ_INT(env->rename(env, tmp, cur), STRATA_OK);
+        CHECK_EQ_INT(env->sync_dir(env, dir), STRATA_OK);
+        strata_file *fb;
+        REQUIRE(env->open(env, b, ENV_WRITE | ENV_CREATE, &fb) == STRATA_OK);
+        CHECK_EQ_INT(env->pwrite(env, fb, data, 10, 0), STRATA_OK);
+        CHECK_EQ_INT(env->sync(env, fb), STRATA_OK);
+        CHECK_EQ_INT(env->sync_dir(env, dir), STRATA_OK);
+        CHECK_EQ_INT(env->pwrite(env, fb, data + 10, 10, 10), STRATA_OK);
+        CHECK_EQ_INT(env->close(env, fb), STRATA_OK);
+        CHECK_EQ_INT(fault_env_drop_unsynced(env, 0), STRATA_OK);
+        d = slurp(env_sync(), cur, &n);
+        CHECK_MEM(d, n, "new", 3);
+        free(d);
+        d = slurp(env_sync(), b, &n);
+        CHECK_MEM(d, n, data, 10);
+        free(d);
+        d = slurp(env_sync(), a, &n);
+        CHECK(n >= 100);
+        free(d);
+
+        fault_env_free(env);
+        free(a);
+        free(b);
+        free(cur);
+        free(tmp);
+        free(lockp);
+        test_rmdir(dir);
+        free(dir);
+    }
+}
+
+/* fault_env_crash: the dead process cannot touch the disk; drop_unsynced revives the env */
+static void test_fault_crash(void)
+{
+    char *dir = test_tmpdir("env_crash");
+    strata_env *env = fault_env_new(env_sync());
+    char *a = join(dir, "A"), *b = join(dir, "B"), *lockp = join(dir, "LOCK");
+    strata_file *fa, *lk;
+    REQUIRE(env->lock(env, lockp, &lk) == STRATA_OK);
+    REQUIRE(env->open(env, a, ENV_WRITE | ENV_CREATE, &fa) == STRATA_OK);
+    CHECK_EQ_INT(env->pwrite_sync(env, fa, "synced", 6, 0), STRATA_OK);
+    CHECK_EQ_INT(env->sync_dir(env, dir), STRATA_OK);
+    CHECK_EQ_INT(env->pwrite(env, fa, "-lost", 5, 6), STRATA_OK);
+    fault_env_crash(env);
+    CHECK_EQ_INT(env->pwrite(env, fa, "x", 1, 11), STRATA_IOERR);
+    CHECK(strstr(st_errmsg(), "crashed") != NULL);
+    strata_file *fb;
+    CHECK_EQ_INT(env->open(env, b, ENV_WRITE | ENV_CREATE, &fb), STRATA_IOERR);
+    CHECK_EQ_INT(env->exists(env, b), 0);
+    CHECK_EQ_INT(env->rename(env, a, b), STRATA_IOERR);
+    CHECK_EQ_INT(env->close(env, fa), STRATA_OK);
+    /* the dead process's lock is gone: another process could lock now */
+    strata_file *other;
+    CHECK_EQ_INT(env_sync()->lock(env_sync(), lockp, &other), STRATA_OK);
+    env_sync()->unlock(env_sync(), other);
+    CHECK_EQ_INT(fault_env_drop_unsynced(env, 0), STRATA_OK);
+    uint8_t *d;
+    size_t n;
+    CHECK_EQ_INT(env_read_file(env, a, &d, &n), STRATA_OK);
+    CHECK_MEM(d, n, "synced", 6);
+    free(d);
+    CHECK_EQ_INT(env->unlock(env, lk), STRATA_OK);
+    fault_env_free(env);
+    free(a);
+    free(b);
+    free(lockp);
+    test_rmdir(dir);
+    free(dir);
+}
+
+/* The fallback when the ring cannot be set up: a fresh process (this executable re-run with
+ * ENV_TEST_FALLBACK_DIR set; the constructor below runs the child's part before main) where the
+ * probe is forced to fail gets a working sync env that says why, and the reason is printed once on
+ * stderr. */
+__attribute__((constructor)) static void fallback_child(void)
+{
+    const char *dir = getenv("ENV_TEST_FALLBACK_DIR");
+    if (!dir) return;
+    strata_env *e = env_uring();
+    strata_env *e2 = env_default();
+    int ok = e == e2 && strcmp(e->name, "sync") == 0 && e->fallback_reason &&
+             strstr(e->fallback_reason, "io_uring_queue_init") != NULL;
+    char *p = join(dir, "f");
+    uint8_t *d = NULL;
+    size_t n = 0;
+    ok = ok && env_write_file_sync(e, p, "abc", 3) == STRATA_OK &&
+         env_read_file(e, p, &d, &n) == STRATA_OK && n == 3 && memcmp(d, "abc", 3) == 0;
+    free(d);
+    free(p);
+    fflush(stderr);
+    _exit(ok ? 0 : 1);
+}
+
+static void test_uring_fallback(void)
+{
+    char *dir = test_tmpdir("env_fallback");
+    char *errpath = join(dir, "stderr");
+    fflush(stderr);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(errpath, "w", stderr)) _exit(2);
+        setenv("STRATA_TEST_URING_FAIL", "1", 1);
+        setenv("ENV_TEST_FALLBACK_DIR", dir, 1);
+        unsetenv("STRATA_IO");
+        execl("/proc/self/exe", "env_test", (char *)NULL);
+        _exit(3);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    uint8_t *msg;
+    size_t n;
+    REQUIRE(env_read_file(env_sync(), errpath, &msg, &n) == STRATA_OK);
+    const char *m = (const char *)msg;
+    const char *first = strstr(m, "strata: io_uring unavailable (");
+    CHECK(first != NULL);
+    CHECK(first && strstr(first, "); using pread/pwrite") != NULL);
+    CHECK(!first || strstr(first + 1, "strata: io_uring unavailable") == NULL); /* once */
+    free(msg);
+    free(errpath);
+    test_rmdir(dir);
+    free(dir);
+}
+
+TEST_MAIN(test_sync_backend, test_uring_backend, test_threads, test_selection, test_fault_nth,
+          test_fault_power_loss, test_fault_crash, test_uring_fallback)
