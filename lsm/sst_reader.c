@@ -28,10 +28,25 @@
 #include "util/status.h"
 
 typedef struct idx_entry {
-    st_slice key; /* last internal key of the block */
+    uint64_t prefix; /* first 8 user key bytes, big-endian, zero padded (see key_prefix) */
+    st_slice key;    /* last internal key of the block */
     uint64_t off;
     uint64_t len; /* incl. trailer */
 } idx_entry;
+
+/* Eight user key bytes from offset cp (the prefix every index key shares) as a big-endian
+ * integer, zero padded. Two keys sharing the first cp bytes whose prefixes differ are ordered
+ * as their prefixes (a zero pad byte can only differ from a real byte of a longer key equal
+ * before it, which sorts after); equal prefixes need the full comparison. Saves the index
+ * binary search a cache miss per step. REQUIRES: the user key is at least cp bytes. */
+static inline uint64_t key_prefix(st_slice ikey, size_t cp)
+{
+    size_t n = ikey.n - IKEY_TRAILER - cp;
+    if (n >= 8) return get_be64(ikey.p + cp);
+    uint8_t b[8] = {0};
+    if (n) memcpy(b, ikey.p + cp, n);
+    return get_be64(b);
+}
 
 struct sst_reader {
     strata_env *env;
@@ -44,6 +59,7 @@ struct sst_reader {
 
     idx_entry *idx;
     size_t nidx;
+    size_t cp_len; /* length of the user key prefix all index keys share */
     uint8_t *idx_keys;
 
     uint8_t *meta;          /* the meta region as read */
@@ -296,6 +312,12 @@ static int parse_index(sst_reader *r, uint64_t off, st_slice c)
         r->idx[i].key.p = r->idx_keys + koffs[i];
         if (i > 0 && ikey_cmp(r->idx[i - 1].key, r->idx[i].key) >= 0) goto bad;
     }
+    if (r->nidx) { /* sorted: what the first and last share, all share */
+        st_slice a = ikey_user(r->idx[0].key), b = ikey_user(r->idx[r->nidx - 1].key);
+        size_t m = a.n < b.n ? a.n : b.n;
+        while (r->cp_len < m && a.p[r->cp_len] == b.p[r->cp_len]) r->cp_len++;
+    }
+    for (size_t i = 0; i < r->nidx; i++) r->idx[i].prefix = key_prefix(r->idx[i].key, r->cp_len);
     goto out;
 oom:
     rc = st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
@@ -479,9 +501,19 @@ strata_file *sst_reader_file(sst_reader *r)
 static size_t index_lower_bound(const sst_reader *r, st_slice target)
 {
     size_t lo = 0, hi = r->nidx;
+    if (!hi) return 0;
+    st_slice tu = ikey_user(target);
+    if (r->cp_len) {
+        size_t m = tu.n < r->cp_len ? tu.n : r->cp_len;
+        int c = memcmp(tu.p, r->idx[0].key.p, m);
+        if (c < 0 || (c == 0 && tu.n < r->cp_len)) return 0; /* before every index key */
+        if (c > 0) return r->nidx;                           /* after every index key */
+    }
+    uint64_t tp = key_prefix(target, r->cp_len);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (ikey_cmp(r->idx[mid].key, target) < 0)
+        uint64_t mp = r->idx[mid].prefix;
+        if (mp < tp || (mp == tp && ikey_cmp(r->idx[mid].key, target) < 0))
             lo = mid + 1;
         else
             hi = mid;

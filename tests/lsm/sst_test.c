@@ -196,6 +196,30 @@ static void verify_iter(sst_reader *r, const model *m, int readahead)
         check_entry(it, &m->e[--i]);
     }
     CHECK_EQ_INT(i, 0);
+    /* targets outside the keys, and ones sharing only part of the keys' common prefix */
+    const char *outside[] = {"", "a", "k", "k0", "k00", "k1", "l", "zzz", "k00000000000"};
+    for (size_t j = 0; j < sizeof outside / sizeof outside[0]; j++) {
+        uint8_t k[64];
+        st_slice uk = st_slice_make(outside[j], strlen(outside[j]));
+        st_slice t = ikey_build(k, uk, SEQ_MAX, KIND_SEEK);
+        size_t nx = 0;
+        while (nx < m->n && st_slice_cmp(st_slice_make(m->e[nx].ukey, m->e[nx].ulen), uk) < 0) nx++;
+        lsm_iter_seek(it, t);
+        if (nx < m->n)
+            check_entry(it, &m->e[nx]);
+        else
+            CHECK(!lsm_iter_valid(it));
+        lsm_iter_seek_for_prev(it, t);
+        if (nx > 0)
+            check_entry(it, &m->e[nx - 1]);
+        else
+            CHECK(!lsm_iter_valid(it));
+        int kind;
+        uint64_t fseq;
+        uint8_t *val = NULL;
+        size_t vlen;
+        CHECK_EQ_INT(sst_reader_get(r, uk, SEQ_MAX, &kind, &fseq, &val, &vlen), STRATA_NOTFOUND);
+    }
     for (size_t j = 0; j < m->n; j += 1 + rnd() % 13) {
         uint8_t k[64];
         lsm_iter_seek(it, ekey(&m->e[j], k));
