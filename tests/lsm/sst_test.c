@@ -85,6 +85,8 @@ static int build(strata_env *env, const char *path, const model *m, const sst_bu
     return sst_builder_finish(b, props);
 }
 
+static int read_all(strata_env *env, const char *path, const model *m, block_cache *cache);
+
 static void check_entry(lsm_iter *it, const ent *e)
 {
     uint8_t k[64];
@@ -325,6 +327,32 @@ static void test_round_trip_raw_64k(void)
 static void test_round_trip_zstd_64k(void)
 {
     round_trip(65536, STRATA_KV_COMPRESS_ZSTD, 1);
+}
+
+/* Incompressible values: zstd cannot save 12.5%, so every block stays raw and the zstd table is
+ * byte-for-byte the size of the raw one (and reads back the same). */
+static void test_incompressible_blocks_stay_raw(void)
+{
+    char *dir = test_tmpdir("sst_incomp");
+    char p1[4096], p2[4096];
+    snprintf(p1, sizeof p1, "%s/raw.sst", dir);
+    snprintf(p2, sizeof p2, "%s/zstd.sst", dir);
+    model m = make_model(2000);
+    for (size_t i = 0; i < m.n; i++)
+        for (size_t j = 0; j < m.e[i].vlen; j++) m.e[i].val[j] = (uint8_t)rnd();
+    sst_build_options o = {4096, STRATA_KV_COMPRESS_NONE, 3, 10};
+    sst_properties a, b;
+    REQUIRE(build(env_default(), p1, &m, &o, &a) == STRATA_OK);
+    o.compression = STRATA_KV_COMPRESS_ZSTD;
+    REQUIRE(build(env_default(), p2, &m, &o, &b) == STRATA_OK);
+    CHECK_EQ_INT(a.file_size, b.file_size);
+    CHECK_EQ_INT(a.data_bytes, b.data_bytes);
+    CHECK_EQ_INT(read_all(env_default(), p2, &m, NULL), STRATA_OK);
+    sst_properties_clear(&a);
+    sst_properties_clear(&b);
+    free_model(&m);
+    test_rmdir(dir);
+    free(dir);
 }
 
 static void test_range_dels_and_empty(void)
@@ -643,4 +671,5 @@ static void test_concurrent_readers(void)
 
 TEST_MAIN(test_round_trip_raw_4k, test_round_trip_zstd_4k, test_round_trip_raw_64k,
           test_round_trip_zstd_64k, test_range_dels_and_empty, test_corruption_raw,
-          test_corruption_zstd, test_io_faults, test_concurrent_readers)
+          test_corruption_zstd, test_io_faults, test_concurrent_readers,
+          test_incompressible_blocks_stay_raw)
