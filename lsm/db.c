@@ -593,7 +593,13 @@ static int make_room(strata_kv *db, int force)
             wal_writer_close(w);
             return st_error(STRATA_NOMEM, "write: out of memory for a memtable");
         }
-        /* the old WAL was written (and synced as asked) already: closing loses nothing */
+        /* a later synced write must imply every earlier write is durable: the old WAL's
+         * unsynced tail is synced before it is closed (one fdatasync per memtable) */
+        if (db->opt.sync_mode != STRATA_KV_SYNC_OFF && (rc = wal_writer_sync(db->log))) {
+            wal_writer_close(w);
+            mem_unref(m);
+            return rc;
+        }
         wal_writer_close(db->log);
         db->log = w;
         db->log_number = num;
