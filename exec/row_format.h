@@ -24,6 +24,9 @@
  *   then       the var area: TEXT/BLOB bytes, in column order, no padding.
  *
  * A column index >= ncols reads as NULL (rows written before an ADD COLUMN).
+ * Bits of the null bitmap past the last column are 0, and row_encode writes the var area in
+ * column order, so the encoding is canonical: equal rows (same values, same DOUBLE bits) have
+ * equal bytes, and the refresh merge compares rows with memcmp.
  */
 #ifndef STRATA_EXEC_ROW_FORMAT_H
 #define STRATA_EXEC_ROW_FORMAT_H
