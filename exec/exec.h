@@ -41,16 +41,10 @@
 #include "util/arena.h"
 #include "util/status.h"
 
-struct cat_catalog; /* catalog/catalog.h */
+struct catalog; /* catalog/catalog.h */
 
 typedef struct exec_ctx exec_ctx;
 typedef struct exec_op exec_op;
-
-/* The rows of a system table: the catalog side calls emit once per row with one value per
- * column of t (table order). Returns STRATA_OK or the error emit / the catalog returned. */
-typedef int (*exec_sys_emit_fn)(void *emit_arg, const sql_value *row);
-typedef int (*exec_sys_rows_fn)(void *sys_arg, const struct cat_table *t, exec_sys_emit_fn emit,
-                                void *emit_arg);
 
 /* The outer rows visible to correlated subqueries: a stack, innermost last. */
 typedef struct exec_outer_frame {
@@ -64,14 +58,12 @@ struct exec_ctx {
     strata_kv *kv;
     const strata_kv_snapshot *snapshot; /* reads see this state; NULL = latest */
     strata_kv_batch *batch;             /* the statement's writes; NULL for read-only */
-    struct cat_catalog *catalog;
-    const sql_value *params; /* [nparams], params[0] is ?1 */
+    struct catalog *catalog;            /* row ids of tables without a primary key */
+    const sql_value *params;            /* [nparams], params[0] is ?1 */
     int nparams;
     int64_t now_us;      /* now(): the statement's start time, µs since the epoch */
     const char *user_id; /* the session's user (user and stream tables); NULL = none */
     size_t user_len;
-    exec_sys_rows_fn sys_rows; /* system tables; NULL = none available */
-    void *sys_arg;
 
     /* results */
     int64_t changes; /* rows inserted / updated / deleted */

@@ -198,7 +198,8 @@ typedef struct plan_agg {
 
 typedef enum plan_kind {
     PLAN_SCAN,      /* rows of a table */
-    PLAN_SYSSCAN,   /* rows of a system table (system.tables, ...) produced by the catalog */
+    PLAN_SYSSCAN,   /* a system table: system tables are ordinary tables to the executor, so
+                       this is run exactly as PLAN_SCAN (u.scan) */
     PLAN_VALUES,    /* literal rows (VALUES (...), (...); SELECT without FROM = 1 row) */
     PLAN_FILTER,    /* left: input; rows where cond is TRUE */
     PLAN_PROJECT,   /* left: input; one expression per output column */
@@ -259,10 +260,6 @@ struct plan_node {
             int pk_lo_incl, pk_hi_incl;
             plan_expr *filter; /* pushed filter over the scan's output; NULL = none */
         } scan;
-        struct {
-            const struct cat_table *table; /* the system table (its columns as usual) */
-            int *cols;                     /* [ncols] as for scan */
-        } sysscan;
         struct {
             int nrows;
             plan_expr **rows; /* [nrows * ncols] row-major; constants, params, expressions
