@@ -621,6 +621,11 @@ int sql_parse_next(sql_parse *p, const char *z, size_t n, size_t pos, sql_stmt *
         lx.line_start = ++c;
     }
     lx.pos = pos;
+    if (p->line0) {
+        lx.first_line = p->line0;
+        lx.col_shift = p->col0 ? p->col0 - 1 : 0;
+        lx.line += p->line0 - 1;
+    }
 
     void *engine = sqlParserAlloc(malloc, p);
     if (!engine) return sql_parse_error(p, STRATA_NOMEM, "out of memory allocating the parser");

@@ -286,6 +286,8 @@ typedef struct sql_parse {
     sql_stmt *stmt; /* the statement parsed by sql_parse_next */
     int nparams;    /* ? seen so far in the statement */
     sql_stmt *cur;  /* CREATE TABLE being built (columns are added as they are parsed) */
+    /* where z[0] sits in the caller's text, for line/column numbers (0: z is the whole text) */
+    uint32_t line0, col0;
 } sql_parse;
 
 void sql_parse_init(sql_parse *p);

@@ -292,6 +292,8 @@ void sql_lexer_init(sql_lexer *lx, const char *z, size_t n)
     lx->line = 1;
     lx->line_start = z;
     lx->why = NULL;
+    lx->first_line = 1;
+    lx->col_shift = 0;
 }
 
 /* Scans a quoted run starting at z[i] (the opening quote q); returns the index past the closing
@@ -504,6 +506,7 @@ int sql_lex(sql_lexer *lx, sql_token *t)
         t->n = 0;
         t->line = lx->line;
         t->col = (uint32_t)(t->p - lx->line_start) + 1;
+        if (t->line == lx->first_line) t->col += lx->col_shift;
         return 0;
     }
     const char *z = lx->z + lx->pos;
@@ -514,6 +517,7 @@ int sql_lex(sql_lexer *lx, sql_token *t)
     t->n = (uint32_t)len;
     t->line = lx->line;
     t->col = (uint32_t)(z - lx->line_start) + 1;
+    if (t->line == lx->first_line) t->col += lx->col_shift;
     /* advance, keeping the line count (tokens may span lines: strings, comments) */
     const char *nl = memchr(z, '\n', len);
     while (nl) {

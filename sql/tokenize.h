@@ -37,6 +37,8 @@ typedef struct sql_lexer {
     uint32_t line;          /* line of z[pos] */
     const char *line_start; /* first byte of that line */
     const char *why;        /* for SQL_TK_ILLEGAL: "unterminated string" etc. */
+    uint32_t first_line;    /* columns on this line are shifted by col_shift: the text is */
+    uint32_t col_shift;     /* a piece of a larger one that started mid-line */
 } sql_lexer;
 
 void sql_lexer_init(sql_lexer *lx, const char *z, size_t n);
