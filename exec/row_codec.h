@@ -104,6 +104,15 @@ static inline int row_key_split(const uint8_t *key, size_t n, uint32_t *table_id
     return STRATA_OK;
 }
 
+/* Decodes the primary key of a row key (after the 6-byte prefix) into out[0..npk); TEXT/BLOB
+ * values point into the key or into scratch (n bytes suffice). STRATA_CORRUPT on bad bytes. */
+int row_key_decode_pk(const uint8_t *key, size_t n, const uint8_t *pk_types, size_t npk,
+                      sql_value *out, uint8_t *scratch);
+/* The hidden row id of a key of a table without a primary key (has_rowid): lets UPDATE/DELETE
+ * carry it as a BIGINT and rebuild the key with row_key_encode. STRATA_CORRUPT if the key is not
+ * [prefix][non-NULL BIGINT]. */
+int row_key_rowid(const uint8_t *key, size_t n, int64_t *rowid);
+
 /* ------------------------------------------------------------------------------------------ */
 /* value encoding                                                                              */
 
