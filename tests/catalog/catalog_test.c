@@ -736,6 +736,42 @@ static void test_corrupt_catalog_row(void)
     db_fini(&d);
 }
 
+/* Many operations in one txn and one batch; later ones see earlier ones. */
+static void test_one_txn_many_ops(void)
+{
+    db d;
+    db_init(&d, "cat_many");
+    cat_txn *tx;
+    REQUIRE(cat_txn_begin(d.cat, &tx) == STRATA_OK);
+    strata_kv_batch *b = strata_kv_batch_new();
+    CHECK_EQ_INT(cat_create_namespace(tx, b, "bulk", CAT_NTS, 0), STRATA_OK);
+    static const cat_column_def cols[] = {{"id", STRATA_TYPE_BIGINT, 0, 0, NULL},
+                                          {"v", STRATA_TYPE_TEXT, 0, -1, NULL}};
+    for (int i = 0; i < 300; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "t%03d", i);
+        cat_table_def def = {"bulk", name, 2, cols, CAT_KIND_SHARED, 0, NULL, 0};
+        const cat_table *t;
+        CHECK_EQ_INT(cat_create_table(tx, b, &def, &t), STRATA_OK);
+        CHECK(t && cat_table_by_id(cat_txn_snap(tx), t->id) == t);
+    }
+    CHECK_EQ_INT(cat_drop_table(tx, b, "bulk", CAT_NTS, "t007", CAT_NTS, 0), STRATA_OK);
+    CHECK_EQ_INT(cat_create_namespace(tx, b, "BULK", CAT_NTS, 0), STRATA_EXISTS);
+    REQUIRE(cat_txn_write(tx, NULL, b) == STRATA_OK);
+    strata_kv_batch_free(b);
+    for (int round = 0; round < 2; round++) {
+        if (round) db_reopen(&d);
+        const cat_snap *s = cat_snap_acquire(d.cat);
+        CHECK_EQ_INT(cat_table_count(s), 5 + 299);
+        CHECK(cat_find_table(s, "bulk", CAT_NTS, "t007", CAT_NTS) == NULL);
+        CHECK(cat_find_table(s, "Bulk", CAT_NTS, "T299", CAT_NTS) != NULL);
+        for (size_t i = 1; i < cat_table_count(s); i++)
+            CHECK(cat_table_at(s, i - 1)->id < cat_table_at(s, i)->id);
+        cat_snap_release(s);
+    }
+    db_fini(&d);
+}
+
 /* Readers take snapshots and read descriptors while a writer creates and drops tables: every
  * descriptor a reader holds stays intact (ASan would flag a use after free). */
 typedef struct reader_arg {
@@ -793,4 +829,4 @@ static void test_concurrent_readers(void)
 TEST_MAIN(test_bootstrap_create_reopen, test_drop_recreate_truncate, test_namespaces_cascade,
           test_errors, test_abort_and_failed_commit, test_stable_snapshot, test_rowids,
           test_refresh_state_and_progress, test_system_tables_scan, test_corrupt_catalog_row,
-          test_concurrent_readers)
+          test_one_txn_many_ops, test_concurrent_readers)
