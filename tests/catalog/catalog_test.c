@@ -239,6 +239,24 @@ static void test_bootstrap_create_reopen(void)
         CHECK_EQ_INT(l->vnodes, CAT_DEFAULT_VNODES);
         CHECK(l->id > orders_id);
         CHECK(cat_table_by_id(s, orders_id) == t);
+        /* the row key picks the key columns (id, Region) out of a full row */
+        sql_value row[8];
+        for (int i = 0; i < 8; i++) row[i] = sql_null(cols[i].type);
+        row[0] = sql_text(STRATA_TYPE_TEXT, "eu", 2);
+        row[1] = sql_int(STRATA_TYPE_BIGINT, 5);
+        sql_value pk[2] = {row[1], row[0]};
+        uint8_t k1[64], k2[64];
+        size_t n1, n2;
+        CHECK_EQ_INT(cat_table_row_key(t, row, 0, k1, sizeof k1, &n1), STRATA_OK);
+        CHECK_EQ_INT(row_key_encode(k2, sizeof k2, t->id, 16, t->pk_types, pk, 2, &n2, NULL),
+                     STRATA_OK);
+        CHECK_MEM(k1, n1, k2, n2);
+        sql_value id = sql_int(STRATA_TYPE_BIGINT, 77);
+        CHECK_EQ_INT(cat_table_row_key(l, NULL, 77, k1, sizeof k1, &n1), STRATA_OK);
+        CHECK_EQ_INT(
+            row_key_encode(k2, sizeof k2, l->id, l->vnodes, l->pk_types, &id, 1, &n2, NULL),
+            STRATA_OK);
+        CHECK_MEM(k1, n1, k2, n2);
         cat_snap_release(s);
     }
     db_fini(&d);
