@@ -499,7 +499,7 @@ int cat_table_row_key(const cat_table *t, const sql_value *row, int64_t rowid, u
         sql_value id = sql_int(STRATA_TYPE_BIGINT, rowid);
         return row_key_encode(buf, cap, t->id, t->vnodes, t->pk_types, &id, 1, len, NULL);
     }
-    sql_value pk[16], *p = pk;
+    sql_value pk[16] = {{0}}, *p = pk;
     if (t->npk > 16 && !(p = malloc(sizeof *p * t->npk)))
         return st_error(STRATA_NOMEM, "catalog: out of memory");
     for (uint32_t i = 0; i < t->npk; i++) p[i] = row[t->pk_cols[i]];

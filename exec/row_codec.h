@@ -193,14 +193,15 @@ typedef struct row_view {
  * STRATA_CORRUPT with a message otherwise. */
 static inline int row_open(row_view *v, const uint8_t *p, size_t n)
 {
+    v->p = v->nulls = v->slots = p; /* an empty view (ncols 0) even on error */
+    v->n = n;
+    v->ncols = 0;
     if (ST_UNLIKELY(n < ROW_HEADER_SIZE || p[0] != ROW_FORMAT_V1))
         return st_error(STRATA_CORRUPT, "row value: bad header (%zu bytes, version %d)", n,
                         n ? p[0] : -1);
     uint32_t ncols = get_le16(p + 1);
     if (ST_UNLIKELY(n < ROW_VAR_OFFSET(ncols)))
         return st_error(STRATA_CORRUPT, "row value: %zu bytes cannot hold %u columns", n, ncols);
-    v->p = p;
-    v->n = n;
     v->ncols = ncols;
     v->nulls = p + ROW_HEADER_SIZE;
     v->slots = p + ROW_SLOTS_OFFSET(ncols);

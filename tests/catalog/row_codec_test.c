@@ -207,9 +207,9 @@ static void test_keys(void)
     REQUIRE(mc_encode_key(pkbytes, sizeof pkbytes, pkt, pk, 2, &pklen) == STRATA_OK);
     CHECK_MEM(key + 6, n - 6, pkbytes, pklen);
     CHECK_EQ_INT(vnode, st_hash64(pkbytes, pklen) % 256);
-    uint32_t tid, vn;
-    const uint8_t *pkp;
-    size_t pkn;
+    uint32_t tid = 0, vn = 0;
+    const uint8_t *pkp = NULL;
+    size_t pkn = 0;
     CHECK_EQ_INT(row_key_split(key, n, &tid, &vn, &pkp, &pkn), STRATA_OK);
     CHECK_EQ_INT(tid, 42);
     CHECK_EQ_INT(vn, vnode);
