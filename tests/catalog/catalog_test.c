@@ -754,6 +754,96 @@ static void test_corrupt_catalog_row(void)
     db_fini(&d);
 }
 
+/* Hostile catalog rows: a mutated or truncated row in any reserved table makes cat_open return
+ * STRATA_OK or STRATA_CORRUPT, never crash (ASan checks the reads). */
+typedef struct kvpair {
+    uint8_t *k, *v;
+    size_t kn, vn;
+} kvpair;
+
+static void test_hostile_catalog_rows(void)
+{
+    db d;
+    db_init(&d, "cat_hostile");
+    const cat_column_def cols[] = {{"k", STRATA_TYPE_TEXT, 0, 0, "'x'"},
+                                   {"v", STRATA_TYPE_BIGINT, 1, -1, "1 + 2"}};
+    const cat_option opts[] = {{"refreshable", "true"}, {"path", "/a'b"}};
+    cat_table_def def = {NULL, "src", 2, cols, CAT_KIND_SHARED, 2, opts, 0};
+    REQUIRE(run_ddl(&d, do_create_table, &def) == STRATA_OK);
+    static const cat_column_def one[] = {{"msg", STRATA_TYPE_TEXT, 0, -1, NULL}};
+    cat_table_def logdef = {NULL, "log", 1, one, CAT_KIND_SHARED, 0, NULL, 0};
+    REQUIRE(run_ddl(&d, do_create_table, &logdef) == STRATA_OK);
+    const cat_snap *s = cat_snap_acquire(d.cat);
+    int64_t first;
+    REQUIRE(cat_rowid_alloc(d.cat, cat_find_table(s, NULL, 0, "log", CAT_NTS), 1, &first) ==
+            STRATA_OK);
+    cat_snap_release(s);
+    cat_close(d.cat);
+    d.cat = NULL;
+
+    kvpair rows[64];
+    size_t nrows = 0;
+    uint8_t lo[4], hi[4];
+    row_key_table_range(1, lo, hi);
+    put_be32(hi, CAT_FIRST_USER_TABLE_ID);
+    strata_kv_read_options ro = {0};
+    ro.lower = lo;
+    ro.lower_len = 4;
+    ro.upper = hi;
+    ro.upper_len = 4;
+    strata_kv_iter *it = strata_kv_iter_new(d.kv, &ro);
+    for (strata_kv_iter_seek_to_first(it); strata_kv_iter_valid(it) && nrows < 64;
+         strata_kv_iter_next(it)) {
+        kvpair *r = &rows[nrows++];
+        const void *k = strata_kv_iter_key(it, &r->kn);
+        const void *v = strata_kv_iter_value(it, &r->vn);
+        r->k = malloc(r->kn);
+        r->v = malloc(r->vn);
+        memcpy(r->k, k, r->kn);
+        memcpy(r->v, v, r->vn);
+    }
+    strata_kv_iter_free(it);
+    CHECK(nrows >= 10); /* 2 namespaces, 2 tables, 3 columns, >= 3 sequences */
+
+    uint64_t seed = 12345;
+    int corrupt = 0;
+    for (int iter = 0; iter < 300; iter++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        kvpair *r = &rows[(seed >> 33) % nrows];
+        uint8_t *m = malloc(r->vn);
+        memcpy(m, r->v, r->vn);
+        size_t mn = r->vn;
+        if ((seed >> 20) % 4 == 0) {
+            mn = (size_t)((seed >> 40) % r->vn);
+        } else {
+            for (int f = 0; f < 1 + (int)((seed >> 50) % 3); f++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                m[(seed >> 33) % mn] ^= (uint8_t)(1 + (seed >> 45) % 255);
+            }
+        }
+        REQUIRE(strata_kv_put(d.kv, r->k, r->kn, m, mn) == STRATA_OK);
+        catalog *c = NULL;
+        int rc = cat_open(d.kv, &c);
+        CHECK(rc == STRATA_OK || rc == STRATA_CORRUPT);
+        corrupt += rc == STRATA_CORRUPT;
+        cat_close(c);
+        REQUIRE(strata_kv_put(d.kv, r->k, r->kn, r->v, r->vn) == STRATA_OK);
+        free(m);
+    }
+    CHECK(corrupt > 0);
+    /* restored: opens and still has both tables */
+    REQUIRE(cat_open(d.kv, &d.cat) == STRATA_OK);
+    s = cat_snap_acquire(d.cat);
+    CHECK(cat_find_table(s, NULL, 0, "src", CAT_NTS) != NULL);
+    CHECK(cat_find_table(s, NULL, 0, "log", CAT_NTS) != NULL);
+    cat_snap_release(s);
+    for (size_t i = 0; i < nrows; i++) {
+        free(rows[i].k);
+        free(rows[i].v);
+    }
+    db_fini(&d);
+}
+
 /* Many operations in one txn and one batch; later ones see earlier ones. */
 static void test_one_txn_many_ops(void)
 {
@@ -847,4 +937,4 @@ static void test_concurrent_readers(void)
 TEST_MAIN(test_bootstrap_create_reopen, test_drop_recreate_truncate, test_namespaces_cascade,
           test_errors, test_abort_and_failed_commit, test_stable_snapshot, test_rowids,
           test_refresh_state_and_progress, test_system_tables_scan, test_corrupt_catalog_row,
-          test_one_txn_many_ops, test_concurrent_readers)
+          test_hostile_catalog_rows, test_one_txn_many_ops, test_concurrent_readers)
