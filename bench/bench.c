@@ -942,8 +942,8 @@ static void print_table(int sql)
 
 int main(int argc, char **argv)
 {
-    char *engines_arg = strdup("strata,rocksdb,leveldb");
-    char *workloads_arg = strdup(default_workloads);
+    char engines_arg[1024] = "strata,rocksdb,leveldb", workloads_arg[4096];
+    snprintf(workloads_arg, sizeof workloads_arg, "%s", default_workloads);
     const char *csv = NULL;
     bench_config cfg = {.num = 1000000, .reads = 0, .dir = "/tmp/strata-bench", .seed = 301};
     for (int i = 1; i < argc; i++) {
@@ -960,11 +960,9 @@ int main(int argc, char **argv)
         }
         i++;
         if (!strcmp(a, "--engines")) {
-            free(engines_arg);
-            engines_arg = strdup(v);
+            snprintf(engines_arg, sizeof engines_arg, "%s", v);
         } else if (!strcmp(a, "--workloads") || !strcmp(a, "--benchmarks")) {
-            free(workloads_arg);
-            workloads_arg = strdup(v);
+            snprintf(workloads_arg, sizeof workloads_arg, "%s", v);
         } else if (!strcmp(a, "--num")) {
             cfg.num = strtoull(v, NULL, 10);
         } else if (!strcmp(a, "--reads")) {
@@ -1062,8 +1060,6 @@ int main(int argc, char **argv)
                     results[i].ops_per_sec);
         fclose(f);
     }
-    free(engines_arg);
-    free(workloads_arg);
     free(results);
     return 0;
 }

@@ -26,7 +26,8 @@ static inline uint64_t bench_rand(uint64_t *state)
 void bench_record(const char *workload, const char *engine, double ops, double secs);
 
 /* Fails the run: prints "strata-bench: <engine>: <what>" and exits 1. */
-void bench_die(const char *engine, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bench_die(const char *engine, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
 
 /* Removes a directory tree (rm -rf); used for fresh databases. */
 void bench_rmrf(const char *path);

@@ -71,7 +71,8 @@ typedef struct result {
 static void result_free(result *r)
 {
     for (int i = 0; i < r->ncols; i++) free(r->names[i]);
-    for (size_t i = 0; i < r->nrows * (size_t)r->ncols; i++) free(r->cells[i]);
+    if (r->ncols > 0)
+        for (size_t i = 0; i < r->nrows * (size_t)r->ncols; i++) free(r->cells[i]);
     free(r->names);
     free(r->numeric);
     free(r->cells);
@@ -258,6 +259,7 @@ static int run_sql(shell *sh, const char *sql, result *keep)
         if (!s) break;
         result r = {0};
         r.ncols = strata_column_count(s);
+        if (r.ncols < 0) r.ncols = 0;
         if (r.ncols > 0) {
             r.names = xmalloc((size_t)r.ncols * sizeof *r.names);
             r.numeric = xmalloc((size_t)r.ncols * sizeof *r.numeric);

@@ -349,6 +349,11 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void sort_strs(strvec *s)
+{
+    if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, cmp_str);
+}
+
 /* Rows as strings of their values joined by single spaces. */
 static void join_rows(const strvec *values, int ncols, strvec *rows)
 {
@@ -395,13 +400,12 @@ static int check_query(const slt_file *f, size_t line, const char *sql, const ch
         return 0;
     }
     /* "N values hashing to X" */
-    unsigned long hn;
-    char hx[64];
-    if (nexp == 1 && sscanf(exp[0], "%lu values hashing to %40s", &hn, hx) == 2) {
+    char *hend;
+    if (nexp == 1 && strtoul(exp[0], &hend, 10) > 0 && !strncmp(hend, " values hashing to ", 19)) {
         strvec vals = {0};
         if (sort == SORT_VALUE) {
             for (size_t i = 0; i < values->n; i++) sv_push(&vals, xstrdup(values->v[i]));
-            qsort(vals.v, vals.n, sizeof *vals.v, cmp_str);
+            sort_strs(&vals);
         } else if (sort == SORT_ROW) {
             /* sort rows by their values column by column: join with \001 to keep order */
             strvec keyed = {0};
@@ -414,7 +418,7 @@ static int check_query(const slt_file *f, size_t line, const char *sql, const ch
                 }
                 sv_push(&keyed, b.p);
             }
-            qsort(keyed.v, keyed.n, sizeof *keyed.v, cmp_str);
+            sort_strs(&keyed);
             for (size_t r = 0; r < keyed.n; r++) {
                 char *p = keyed.v[r], *q;
                 while ((q = strchr(p, '\001')) != NULL) {
@@ -473,8 +477,8 @@ static int check_query(const slt_file *f, size_t line, const char *sql, const ch
             }
         }
         if (sort == SORT_VALUE) {
-            qsort(act.v, act.n, sizeof *act.v, cmp_str);
-            qsort(want.v, want.n, sizeof *want.v, cmp_str);
+            sort_strs(&act);
+            sort_strs(&want);
         } else if (sort == SORT_ROW) {
             /* group values into rows (\001-joined), sort, and compare the rows */
             strvec ra = {0}, rw = {0};
@@ -489,7 +493,7 @@ static int check_query(const slt_file *f, size_t line, const char *sql, const ch
                     }
                     sv_push(dst, b.p);
                 }
-                qsort(dst->v, dst->n, sizeof *dst->v, cmp_str);
+                sort_strs(dst);
             }
             if (ra.n * (size_t)ncols == act.n && rw.n * (size_t)ncols == want.n) {
                 sv_free(&act);
@@ -518,8 +522,8 @@ static int check_query(const slt_file *f, size_t line, const char *sql, const ch
             sv_push(&want, v);
         }
         if (sort == SORT_ROW) {
-            qsort(act.v, act.n, sizeof *act.v, cmp_str);
-            qsort(want.v, want.n, sizeof *want.v, cmp_str);
+            sort_strs(&act);
+            sort_strs(&want);
         }
     }
     ok = act.n == want.n;
