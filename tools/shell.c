@@ -329,45 +329,67 @@ static void dot_tables(shell *sh)
     result_free(&r);
 }
 
-/* .schema [t]: the stored CREATE statement when the catalog keeps one (a "sql" column of
- * system.tables), else the table's rows of system.columns. */
+/* .schema [t]: CREATE TABLE statements rebuilt from system.tables (kind) and system.columns
+ * (name, type, NOT NULL, primary-key position), in column order. */
 static void dot_schema(shell *sh, const char *table)
 {
-    result r = {0};
-    if (run_sql(sh, "SELECT * FROM system.tables", &r) != 0) return;
-    static const char *const sql_cols[] = {"sql", "create_sql", "definition", NULL};
-    static const char *const name_cols[] = {"name", "table_name", "table", NULL};
-    int sc = find_col(&r, sql_cols), nm = find_col(&r, name_cols);
-    if (sc >= 0) {
-        for (size_t i = 0; i < r.nrows; i++) {
-            const char *n = nm >= 0 ? r.cells[i * (size_t)r.ncols + (size_t)nm] : NULL;
-            const char *q = r.cells[i * (size_t)r.ncols + (size_t)sc];
-            if (table && (!n || strcmp(n, table))) continue;
-            if (q) printf("%s;\n", q);
-        }
-        result_free(&r);
+    result t = {0}, c = {0};
+    if (run_sql(sh, "SELECT * FROM system.tables", &t) != 0) return;
+    if (run_sql(sh, "SELECT * FROM system.columns", &c) != 0) {
+        result_free(&t);
         return;
     }
-    result_free(&r);
-    if (run_sql(sh, "SELECT * FROM system.columns", &r) != 0) return;
-    int tc = find_col(&r, (const char *const[]){"table_name", "table", NULL});
-    if (table && tc >= 0) {
-        /* keep only the table's rows */
-        size_t k = 0;
-        for (size_t i = 0; i < r.nrows; i++) {
-            char **row = &r.cells[i * (size_t)r.ncols];
-            if (row[tc] && !strcmp(row[tc], table)) {
-                if (k != i)
-                    memcpy(&r.cells[k * (size_t)r.ncols], row, (size_t)r.ncols * sizeof *row);
-                k++;
-            } else {
-                for (int c = 0; c < r.ncols; c++) free(row[c]);
-            }
-        }
-        r.nrows = k;
+    static const char *const ns_k[] = {"namespace", NULL}, *const name_k[] = {"name", NULL},
+                             *const kind_k[] = {"kind", NULL}, *const tn_k[] = {"table_name", NULL},
+                             *const type_k[] = {"type", NULL}, *const nn_k[] = {"not_null", NULL},
+                             *const pk_k[] = {"pk_position", NULL};
+    int tns = find_col(&t, ns_k), tnm = find_col(&t, name_k), tkind = find_col(&t, kind_k);
+    int cns = find_col(&c, ns_k), ctn = find_col(&c, tn_k), cnm = find_col(&c, name_k);
+    int cty = find_col(&c, type_k), cnn = find_col(&c, nn_k), cpk = find_col(&c, pk_k);
+    if (tns < 0 || tnm < 0 || cns < 0 || ctn < 0 || cnm < 0 || cty < 0) {
+        /* an unexpected catalog shape: show the raw rows */
+        print_table(&c);
+        goto out;
     }
-    print_table(&r);
-    result_free(&r);
+    for (size_t i = 0; i < t.nrows; i++) {
+        char **tr = &t.cells[i * (size_t)t.ncols];
+        const char *ns = tr[tns] ? tr[tns] : "", *nm = tr[tnm] ? tr[tnm] : "";
+        if (table) {
+            const char *dot = strchr(table, '.');
+            if (dot ? strncmp(table, ns, (size_t)(dot - table)) || strcmp(dot + 1, nm)
+                    : strcmp(table, nm) != 0)
+                continue;
+        }
+        const char *kind = tkind >= 0 && tr[tkind] ? tr[tkind] : "";
+        printf("CREATE %s%sTABLE %s.%s (", kind, *kind ? " " : "", ns, nm);
+        int first = 1, npk = 0;
+        for (size_t j = 0; j < c.nrows; j++) {
+            char **cr = &c.cells[j * (size_t)c.ncols];
+            if (!cr[cns] || !cr[ctn] || strcmp(cr[cns], ns) || strcmp(cr[ctn], nm)) continue;
+            printf("%s%s %s", first ? "" : ", ", cr[cnm] ? cr[cnm] : "?", cr[cty] ? cr[cty] : "");
+            if (cnn >= 0 && cr[cnn] && (!strcmp(cr[cnn], "1") || !strcmp(cr[cnn], "true")))
+                printf(" NOT NULL");
+            if (cpk >= 0 && cr[cpk]) npk++;
+            first = 0;
+        }
+        if (npk > 0) {
+            printf(", PRIMARY KEY (");
+            for (int k = 0, done = 0; done < npk && k < 64; k++)
+                for (size_t j = 0; j < c.nrows; j++) {
+                    char **cr = &c.cells[j * (size_t)c.ncols];
+                    if (!cr[cns] || !cr[ctn] || strcmp(cr[cns], ns) || strcmp(cr[ctn], nm) ||
+                        !cr[cpk] || atoi(cr[cpk]) != k)
+                        continue;
+                    printf("%s%s", done ? ", " : "", cr[cnm] ? cr[cnm] : "?");
+                    done++;
+                }
+            printf(")");
+        }
+        printf(");\n");
+    }
+out:
+    result_free(&t);
+    result_free(&c);
 }
 
 static void dot_help(void)
