@@ -179,6 +179,8 @@ typedef struct kv_engine {
 
 /* ---- strata ---- */
 
+static const strata_kv_read_options st_ro; /* all defaults: latest state, fill the cache */
+
 typedef struct st_h {
     strata_kv *db;
     strata_kv_batch *batch;
@@ -230,7 +232,7 @@ static int st_get(void *p, const char *k)
     st_h *h = p;
     void *v = NULL;
     size_t vl = 0;
-    int rc = strata_kv_get(h->db, NULL, k, KEY_SIZE, &v, &vl);
+    int rc = strata_kv_get(h->db, &st_ro, k, KEY_SIZE, &v, &vl);
     if (rc == STRATA_NOTFOUND) return 0;
     if (rc != STRATA_OK) bench_die("strata", "get: %s", strata_kv_errmsg());
     strata_kv_free(v);
@@ -244,7 +246,7 @@ static int st_multi_get(void *p, int n, const char *const *keys)
     void *vals[MULTIGET_BATCH];
     int sts[MULTIGET_BATCH], found = 0;
     for (int i = 0; i < MULTIGET_BATCH; i++) klens[i] = KEY_SIZE;
-    int rc = strata_kv_multi_get(h->db, NULL, (size_t)n, (const void *const *)keys, klens, vals,
+    int rc = strata_kv_multi_get(h->db, &st_ro, (size_t)n, (const void *const *)keys, klens, vals,
                                  vlens, sts);
     if (rc != STRATA_OK) bench_die("strata", "multi_get: %s", strata_kv_errmsg());
     for (int i = 0; i < n; i++) {
@@ -268,7 +270,7 @@ static void st_delete_range(void *p, const char *lo, const char *hi, uint64_t n)
 static void *st_iter_new(void *p)
 {
     st_h *h = p;
-    strata_kv_iter *it = strata_kv_iter_new(h->db, NULL);
+    strata_kv_iter *it = strata_kv_iter_new(h->db, &st_ro);
     if (!it) bench_die("strata", "iter_new: %s", strata_kv_errmsg());
     return it;
 }

@@ -12,6 +12,7 @@
  * Errors go to standard error ("Error: <message>"); a non-interactive run continues with the
  * next statement and exits with status 1 if any statement failed.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,7 +362,9 @@ static void dot_schema(shell *sh, const char *table)
                 continue;
         }
         const char *kind = tkind >= 0 && tr[tkind] ? tr[tkind] : "";
-        printf("CREATE %s%sTABLE %s.%s (", kind, *kind ? " " : "", ns, nm);
+        printf("CREATE ");
+        for (const char *k = kind; *k; k++) putchar(toupper((unsigned char)*k));
+        printf("%sTABLE %s.%s (", *kind ? " " : "", ns, nm);
         int first = 1, npk = 0;
         for (size_t j = 0; j < c.nrows; j++) {
             char **cr = &c.cells[j * (size_t)c.ncols];

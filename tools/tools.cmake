@@ -34,4 +34,16 @@ if(STRATA_TESTS)
                    -DSANITIZE=${STRATA_SANITIZE}
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/tests/packaging/run.cmake)
   set_tests_properties(packaging/install_consumer PROPERTIES TIMEOUT 600)
+
+  # the tools themselves, driven as a user would
+  add_test(NAME tools/slt_selftest
+           COMMAND ${CMAKE_COMMAND} -DSLT=$<TARGET_FILE:strata-slt>
+                   -DDIR=${CMAKE_CURRENT_SOURCE_DIR}/tests/tools
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/tests/tools/run_slt.cmake)
+  add_test(NAME tools/shell
+           COMMAND ${CMAKE_COMMAND} -DSHELL_BIN=$<TARGET_FILE:strata>
+                   -DWORK=${CMAKE_BINARY_DIR}/testtmp/shell_test
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/tests/tools/run_shell.cmake)
+  set_tests_properties(tools/slt_selftest tools/shell PROPERTIES TIMEOUT 300
+                       ENVIRONMENT "STRATA_TEST_TMP=${CMAKE_BINARY_DIR}/testtmp")
 endif()
