@@ -393,7 +393,7 @@ static int check_query(const slt_file *f, size_t line, const char *sql, const ch
     char hash_line[128];
 
     if ((int)strlen(types) != ncols && ncols > 0) {
-        char what[160];
+        char what[400];
         snprintf(what, sizeof what, "query returned %d columns, the test expects %zu (%s)", ncols,
                  strlen(types), types);
         fail_header(f, line, what, sql);
