@@ -280,6 +280,10 @@ static int compile(exec_ctx *ctx, const plan_expr *e, exec_expr **out)
         return compile_kids(ctx, x, (plan_expr **)&e->u.unary.arg, 1);
     case PEX_BINARY: {
         plan_expr *k[2] = {e->u.binary.l, e->u.binary.r};
+        if (e->u.binary.op == PLAN_OP_AND || e->u.binary.op == PLAN_OP_OR) {
+            x->idx = xcalloc(EXEC_VECTOR_SIZE * 2, sizeof(exec_sel_t));
+            x->pos = x->idx + EXEC_VECTOR_SIZE;
+        }
         return compile_kids(ctx, x, k, 2);
     }
     case PEX_IN_LIST: {
