@@ -256,6 +256,9 @@ fullname(A) ::= nm(X) DOT nm(Y). { A = sql_qname_make(pParse, &X, &Y); }
 
 %type nm {sql_token}
 nm(A) ::= ID(A).
+/* "default" names the default namespace; DEFAULT cannot fall back to ID (a column's type name
+ * would swallow its DEFAULT clause), so it is a name explicitly */
+nm(A) ::= DEFAULT(A).
 
 /* ---- INSERT / UPDATE / DELETE ---- */
 cmd(A) ::= INSERT(T) INTO fullname(N) idlist_opt(L) select(S) upsert(U). {
