@@ -448,11 +448,25 @@ sql_from *sql_from_join(sql_parse *p, sql_from *f, int join, sql_from *item, sql
 {
     if (!f) return item;
     if (!item || item->n == 0) return f;
-    f->items = grow(p, f->items, f->n, &f->cap, sizeof *f->items);
-    f->items[f->n] = item->items[0];
-    f->items[f->n].join = (uint8_t)join;
-    f->items[f->n].on = on;
-    f->n++;
+    /* A parenthesised join (item->n > 1) is flattened: exact for "," and CROSS JOIN, since
+     * x × (a ⋈ b) = (x × a) ⋈ b when the inner ON conditions cannot see x. An ON of the outer
+     * join would have to apply after the whole group: not supported. */
+    if (item->n > 1 && on) {
+        sql_parse_error(p, STRATA_NOTSUP,
+                        "a parenthesised join after JOIN ... ON is not supported at line %u, "
+                        "column %u",
+                        (unsigned)on->tok.line, (unsigned)on->tok.col);
+        return f;
+    }
+    for (int i = 0; i < item->n; i++) {
+        f->items = grow(p, f->items, f->n, &f->cap, sizeof *f->items);
+        f->items[f->n] = item->items[i];
+        if (i == 0) {
+            f->items[f->n].join = (uint8_t)join;
+            f->items[f->n].on = on;
+        }
+        f->n++;
+    }
     return f;
 }
 

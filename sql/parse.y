@@ -396,6 +396,8 @@ seltablist(A) ::= seltablist(F) LEFT OUTER JOIN seltab(T) ON expr(E). {
 %type seltab {sql_from *}
 seltab(A) ::= fullname(N) as(Z). { A = sql_from_single(pParse, &N, NULL, &Z); }
 seltab(A) ::= LP select(S) RP as(Z). { A = sql_from_single(pParse, NULL, S, &Z); }
+/* a parenthesised join is flattened into the FROM list (sql_from_join says when that is exact) */
+seltab(A) ::= LP seltablist(F) RP. { A = F; }
 
 %type where_opt {sql_expr *}
 where_opt(A) ::= . { A = NULL; }

@@ -138,6 +138,12 @@ static void test_from_and_compound(void)
            "SELECT 1 UNION SELECT 2 UNION ALL SELECT 3 INTERSECT SELECT 4 EXCEPT SELECT 5 "
            "ORDER BY 1 LIMIT 2");
     PARSES("VALUES (1, 'a'), (2, 'b')", "VALUES (1, 'a'), (2, 'b')");
+    /* a parenthesised join is flattened where that is exact */
+    PARSES("SELECT 1 FROM ( t AS a CROSS JOIN t AS b ), (u JOIN v ON u.x = v.x)",
+           "SELECT 1 FROM t AS a CROSS JOIN t AS b, u JOIN v ON (u.x = v.x)");
+    PARSES("SELECT 1 FROM x JOIN (a, b) ON x.k = b.k",
+           "ERROR STRATA_NOTSUP: a parenthesised join after JOIN ... ON is not supported at "
+           "line 1, column 36");
     /* a correlated subquery */
     PARSES("SELECT a FROM t1 WHERE b > (SELECT avg(b) FROM t1 AS x WHERE x.c = t1.c)",
            "SELECT a FROM t1 WHERE (b > (SELECT avg(b) FROM t1 AS x WHERE (x.c = t1.c)))");
