@@ -306,7 +306,10 @@ static int stmt_bind(strata_stmt *s)
     return STRATA_OK;
 }
 
-int strata_prepare(strata_conn *c, const char *sql, strata_stmt **out, const char **tail)
+/* Prepares the first statement of sql, which starts at line0/col0 of the caller's text (for
+ * the line/column numbers of errors). */
+static int prepare_at(strata_conn *c, const char *sql, uint32_t line0, uint32_t col0,
+                      strata_stmt **out, const char **tail)
 {
     *out = NULL;
     if (tail) *tail = sql;
@@ -314,6 +317,8 @@ int strata_prepare(strata_conn *c, const char *sql, strata_stmt **out, const cha
     size_t n = strlen(sql);
     sql_parse p;
     sql_parse_init(&p);
+    p.line0 = line0;
+    p.col0 = col0;
     sql_stmt *ast = NULL;
     size_t next = 0;
     int rc = sql_parse_next(&p, sql, n, 0, &ast, &next);
@@ -332,7 +337,7 @@ int strata_prepare(strata_conn *c, const char *sql, strata_stmt **out, const cha
      * sql's lifetime; line/column numbers stay those of the caller's string */
     size_t start = (size_t)(ast->text - sql);
     size_t len = next - start;
-    uint32_t line0 = ast->tok.line, col0 = ast->tok.col;
+    uint32_t sline = ast->tok.line, scol = ast->tok.col;
     sql_parse_destroy(&p);
     strata_stmt *s = calloc(1, sizeof *s);
     if (!s) return conn_error(c, STRATA_NOMEM, "out of memory preparing a statement");
@@ -346,8 +351,8 @@ int strata_prepare(strata_conn *c, const char *sql, strata_stmt **out, const cha
     s->sql[len] = 0;
     s->sql_len = len;
     sql_parse_init(&s->parse);
-    s->parse.line0 = line0;
-    s->parse.col0 = col0;
+    s->parse.line0 = sline;
+    s->parse.col0 = scol;
     arena_init(&s->plan_arena, 8192);
     rc = sql_parse_next(&s->parse, s->sql, s->sql_len, 0, &s->ast, &next);
     if (rc != STRATA_OK || !s->ast) { /* cannot happen: the same text parsed above */
@@ -368,6 +373,11 @@ int strata_prepare(strata_conn *c, const char *sql, strata_stmt **out, const cha
     conn_ok(c);
     *out = s;
     return STRATA_OK;
+}
+
+int strata_prepare(strata_conn *c, const char *sql, strata_stmt **out, const char **tail)
+{
+    return prepare_at(c, sql, 1, 1, out, tail);
 }
 
 int strata_finalize(strata_stmt *s)
@@ -874,10 +884,11 @@ int strata_exec(strata_conn *c, const char *sql, strata_row_cb cb, void *ctx)
 {
     if (!c || !sql) return STRATA_MISUSE;
     const char *p = sql;
+    uint32_t line = 1, col = 1; /* of p in sql */
     while (*p) {
         strata_stmt *s = NULL;
         const char *tail = NULL;
-        int rc = strata_prepare(c, p, &s, &tail);
+        int rc = prepare_at(c, p, line, col, &s, &tail);
         if (rc != STRATA_OK) return rc;
         if (!s) break;
         int ncols = strata_column_count(s);
@@ -902,7 +913,14 @@ int strata_exec(strata_conn *c, const char *sql, strata_row_cb cb, void *ctx)
         free(names);
         strata_finalize(s);
         if (rc != STRATA_DONE) return rc;
-        p = tail;
+        for (; p < tail; p++) {
+            if (*p == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
     }
     conn_ok(c);
     return STRATA_OK;
