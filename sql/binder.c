@@ -133,6 +133,14 @@ static plan_expr *retype(sql_binder *b, plan_expr *e, int type)
     return mk_cast(b, e, type);
 }
 
+/* The type an untyped expression gets where nothing else says: TEXT for a parameter (the
+ * executor converts the bound value), BIGINT for a NULL. */
+static plan_expr *default_type(sql_binder *b, plan_expr *e)
+{
+    if (!e || e->type != STRATA_TYPE_NULL) return e;
+    return retype(b, e, e->kind == PEX_PARAM ? STRATA_TYPE_TEXT : STRATA_TYPE_BIGINT);
+}
+
 /* The common type of a and b for CASE/COALESCE/UNION/VALUES; -1 if none. */
 static int unify(int a, int c)
 {
@@ -1289,8 +1297,16 @@ static plan_node *bind_select(sql_binder *b, scope *s, const sql_select *sel)
     if (sel->kind == SQL_SEL_VALUES) {
         plan_node *v = bind_values(b, s, sel);
         if (!v) return NULL;
-        for (int i = 0; i < v->ncols; i++)
-            if (v->types[i] == STRATA_TYPE_NULL) v->types[i] = STRATA_TYPE_BIGINT;
+        for (int i = 0; i < v->ncols; i++) {
+            if (v->types[i] != STRATA_TYPE_NULL) continue;
+            int all_params = 1;
+            for (int r = 0; r < v->u.values.nrows; r++) {
+                const plan_expr *x = v->u.values.rows[(size_t)r * v->ncols + i];
+                if (x->kind != PEX_PARAM) all_params = 0;
+            }
+            v->types[i] = all_params ? STRATA_TYPE_TEXT : STRATA_TYPE_BIGINT;
+            if (s->level == 1 && b->hint_types && i < b->nhint) v->types[i] = b->hint_types[i];
+        }
         for (int r = 0; r < v->u.values.nrows; r++)
             for (int c = 0; c < v->ncols; c++)
                 v->u.values.rows[(size_t)r * v->ncols + c] =
@@ -1390,8 +1406,7 @@ static plan_node *bind_select(sql_binder *b, scope *s, const sql_select *sel)
             }
             plan_expr *x = bind_expr(b, s, ge);
             if (!x) return NULL;
-            if (x->type == STRATA_TYPE_NULL) x = retype(b, x, STRATA_TYPE_BIGINT);
-            agg.groups[agg.ngroups++] = x;
+            agg.groups[agg.ngroups++] = default_type(b, x);
         }
         aggnode = plan_node_new(b->arena, PLAN_AGGREGATE, 0);
         aggnode->left = in;
@@ -1432,8 +1447,9 @@ static plan_node *bind_select(sql_binder *b, scope *s, const sql_select *sel)
         }
         plan_expr *x = bind_expr(b, s, e);
         if (!x) return NULL;
-        if (x->type == STRATA_TYPE_NULL) x = retype(b, x, STRATA_TYPE_BIGINT);
-        exprs[n] = x;
+        if (x->type == STRATA_TYPE_NULL && s->level == 1 && b->hint_types && n < b->nhint)
+            x = retype(b, x, b->hint_types[n]);
+        exprs[n] = default_type(b, x);
         names[n++] = it->alias ? it->alias : expr_name(b, e);
     }
     int nout = n;
@@ -1463,7 +1479,7 @@ static plan_node *bind_select(sql_binder *b, scope *s, const sql_select *sel)
             if (k < 0) {
                 plan_expr *x = bind_expr(b, s, it->expr);
                 if (!x) return NULL;
-                if (x->type == STRATA_TYPE_NULL) x = retype(b, x, STRATA_TYPE_BIGINT);
+                x = default_type(b, x);
                 for (int j = 0; j < n && k < 0; j++)
                     if (expr_equal(exprs[j], x)) k = j;
                 if (k < 0) {
@@ -1705,10 +1721,16 @@ static int bind_insert(sql_binder *b, const sql_stmt *st, sql_bound *out)
         }
         given[cols[i]] = 1;
     }
-    /* the source rows */
+    /* the source rows; untyped values take their column's type */
+    int *hint = balloc(b, sizeof(int) * (size_t)nc);
+    for (int i = 0; i < nc; i++) hint[i] = t->cols[cols[i]].type;
+    b->hint_types = hint;
+    b->nhint = nc;
     scope s0 = {0};
     s0.level = 1;
     plan_node *src = bind_select(b, &s0, st->sel);
+    b->hint_types = NULL;
+    b->nhint = 0;
     if (!src) return b->rc;
     if (src->ncols != nc)
         return berr(b, STRATA_ERROR, &st->sel->tok,

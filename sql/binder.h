@@ -53,6 +53,10 @@ typedef struct sql_binder {
     char msg[512];        /* its message: what and where */
     int nparams;
     int depth; /* subquery nesting while binding */
+    /* INSERT ... SELECT: the target columns' types, given to untyped (NULL, ?) select-list
+     * items of the outermost SELECT */
+    const int *hint_types;
+    int nhint;
 } sql_binder;
 
 void sql_binder_init(sql_binder *b, arena *a, const cat_snap *snap, const char *cur_ns);

@@ -89,6 +89,16 @@ static void test_prepare_bind_step(void)
     CHECK_EQ_INT(strata_column_int64(q, 0), 5);
     CHECK_EQ_INT(strata_step(q), STRATA_DONE);
 
+    /* a parameter with nothing to type it is TEXT */
+    strata_stmt *p;
+    REQUIRE(strata_prepare(c, "SELECT ?, ? + 1", &p, NULL) == STRATA_OK);
+    strata_bind_text(p, 1, "abc", -1);
+    strata_bind_int64(p, 2, 41);
+    CHECK_EQ_INT(strata_step(p), STRATA_ROW);
+    CHECK_EQ_STR(strata_column_text(p, 0), "abc");
+    CHECK_EQ_INT(strata_column_int64(p, 1), 42);
+    strata_finalize(p);
+
     /* DDL between executions: the statement is bound again */
     CHECK_EQ_INT(strata_exec(c, "CREATE TABLE other (a INT)", NULL, NULL), STRATA_OK);
     strata_reset(q);
