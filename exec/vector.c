@@ -260,7 +260,7 @@ void exec_vector_gather(exec_vector *dst, size_t dpos, const exec_vector *src,
         exec_str *ds = (exec_str *)d;
         for (size_t k = 0; k < n; k++) {
             if (ds[k].len > EXEC_STR_INLINE)
-                ds[k] = exec_heap_str(&dst->heap, ds[k].u.p.ptr, ds[k].len);
+                ds[k] = exec_heap_str(&dst->heap, ds[k].u.ptr, ds[k].len);
         }
     }
 }
