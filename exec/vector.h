@@ -152,10 +152,12 @@ typedef struct exec_chunk {
     exec_vector *cols;   /* [ncols] */
     size_t count;        /* rows */
     exec_sel_t *sel;     /* NULL: identity; else own_sel or another chunk's */
-    exec_sel_t *own_sel; /* EXEC_VECTOR_SIZE entries, allocated by exec_chunk_init */
+    exec_sel_t *own_sel; /* EXEC_VECTOR_SIZE entries once exec_chunk_sel made it */
 } exec_chunk;
 
+/* Vector buffers are allocated by the first exec_chunk_reset (cheap to create unused chunks). */
 void exec_chunk_init(exec_chunk *c, int ncols, const int *types);
+exec_sel_t *exec_chunk_sel(exec_chunk *c);
 void exec_chunk_free(exec_chunk *c);
 /* count = 0, sel = NULL, every vector reset to its own buffer. */
 void exec_chunk_reset(exec_chunk *c);

@@ -81,6 +81,7 @@ static void test_gather_and_chunks(void)
     int types[2] = {STRATA_TYPE_BIGINT, STRATA_TYPE_TEXT};
     exec_chunk c;
     exec_chunk_init(&c, 2, types);
+    exec_chunk_reset(&c);
     for (int i = 0; i < 100; i++) {
         sql_value a = sql_int(STRATA_TYPE_BIGINT, i * 10);
         exec_vector_set_value(&c.cols[0], (size_t)i, &a);
