@@ -4,7 +4,11 @@
  * Keyed by (file number, block offset). Shards (power of two, by key hash) each hold an LRU
  * list under their own mutex; entries are reference counted: a handle returned by lookup or
  * insert keeps its block alive (even after eviction) until released. Capacity is in bytes of
- * block data; capacity 0 caches nothing (insert returns a handle to an uncached entry).
+ * block data (split evenly over the shards); capacity 0 caches nothing (insert returns a handle
+ * to an uncached entry).
+ *
+ * Thread-safety: every function may be called from any thread concurrently, except
+ * block_cache_free.
  */
 #ifndef STRATA_LSM_CACHE_H
 #define STRATA_LSM_CACHE_H
@@ -20,10 +24,11 @@ void block_cache_free(block_cache *c); /* REQUIRES: no handle outstanding */
 /* NULL when absent (counts a miss); a hit counts a hit. */
 cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset);
 /* Takes ownership of data (malloc'd, freed with free() when the last reference goes). If the key
- * is present already, the new data is freed and the present entry returned. */
+ * is present already, the new data is freed and the present entry returned. NULL only when out
+ * of memory (data is freed then). */
 cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset, void *data,
                                  size_t size);
-void block_cache_release(block_cache *c, cache_handle *h);
+void block_cache_release(block_cache *c, cache_handle *h); /* h may be NULL */
 const void *cache_handle_data(const cache_handle *h);
 size_t cache_handle_size(const cache_handle *h);
 /* Drops the entries of a file (deleted by compaction). */

@@ -1,0 +1,205 @@
+/*
+ * lsm/block_reader.c — the block iterator (lsm/block_reader.h): binary search over the restart
+ * points, then a linear scan; prev re-scans from the restart point before the current entry.
+ */
+#include "lsm/block_reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lsm/dbformat.h"
+#include "util/coding.h"
+
+enum { BI_CORRUPT = 1, BI_NOMEM = 2 };
+
+void block_iter_init(block_iter *it)
+{
+    memset(it, 0, offsetof(block_iter, sbuf));
+    it->kbuf = it->sbuf;
+    it->kcap = sizeof it->sbuf;
+}
+
+void block_iter_destroy(block_iter *it)
+{
+    if (it->kbuf != it->sbuf) free(it->kbuf);
+    it->kbuf = it->sbuf;
+    it->kcap = sizeof it->sbuf;
+}
+
+static void mark_invalid(block_iter *it, int why)
+{
+    it->corrupt = why;
+    it->cur = it->next = it->restarts;
+    it->key = st_slice_make(NULL, 0);
+    it->value = st_slice_make(NULL, 0);
+}
+
+int block_iter_reset(block_iter *it, const uint8_t *data, size_t n)
+{
+    it->data = data;
+    it->corrupt = 0;
+    it->restarts = it->nrestarts = 0;
+    it->cur = it->next = 0;
+    it->restart_i = 0;
+    it->key = it->value = st_slice_make(NULL, 0);
+    if (n < 4 || n > UINT32_MAX) goto bad;
+    uint32_t nr = get_le32(data + n - 4);
+    if (nr == 0 || nr > (n - 4) / 4) goto bad;
+    it->nrestarts = nr;
+    it->restarts = (uint32_t)(n - 4 - 4 * (size_t)nr);
+    it->cur = it->next = it->restarts;
+    return 0;
+bad:
+    it->restarts = 0;
+    mark_invalid(it, BI_CORRUPT);
+    return -1;
+}
+
+/* Offset of restart i, or UINT32_MAX when it lies beyond the entries. */
+static uint32_t restart_off(const block_iter *it, uint32_t i)
+{
+    uint32_t off = get_le32(it->data + it->restarts + 4 * (size_t)i);
+    return off <= it->restarts ? off : UINT32_MAX;
+}
+
+/* Decodes the entry at it->next into key/value; the previous key must still be in it->key. */
+static int parse_next(block_iter *it)
+{
+    it->cur = it->next;
+    if (it->cur >= it->restarts) {
+        it->cur = it->next = it->restarts;
+        return 0;
+    }
+    const uint8_t *p = it->data + it->cur, *end = it->data + it->restarts;
+    uint32_t shared, non_shared, vlen;
+    if (!(p = get_varint32(p, end, &shared)) || !(p = get_varint32(p, end, &non_shared)) ||
+        !(p = get_varint32(p, end, &vlen)) || shared > it->key.n ||
+        (uint64_t)non_shared + vlen > (uint64_t)(end - p) ||
+        (uint64_t)shared + non_shared < IKEY_TRAILER) {
+        mark_invalid(it, BI_CORRUPT);
+        return 0;
+    }
+    if (shared == 0) {
+        it->key = st_slice_make(p, non_shared);
+    } else {
+        size_t klen = (size_t)shared + non_shared;
+        if (klen > it->kcap) {
+            size_t cap = it->kcap * 2;
+            while (cap < klen) cap *= 2;
+            uint8_t *nb = malloc(cap);
+            if (!nb) {
+                mark_invalid(it, BI_NOMEM);
+                return 0;
+            }
+            memcpy(nb, it->key.p, shared);
+            if (it->kbuf != it->sbuf) free(it->kbuf);
+            it->kbuf = nb;
+            it->kcap = cap;
+        } else if (it->key.p != it->kbuf) {
+            memcpy(it->kbuf, it->key.p, shared);
+        }
+        memcpy(it->kbuf + shared, p, non_shared);
+        it->key = st_slice_make(it->kbuf, klen);
+    }
+    p += non_shared;
+    it->value = st_slice_make(p, vlen);
+    it->next = (uint32_t)(p + vlen - it->data);
+    while (it->restart_i + 1 < it->nrestarts) {
+        uint32_t r = restart_off(it, it->restart_i + 1);
+        if (r == UINT32_MAX || r > it->cur) break;
+        it->restart_i++;
+    }
+    return 1;
+}
+
+static void seek_to_restart(block_iter *it, uint32_t i)
+{
+    uint32_t off = restart_off(it, i);
+    if (off == UINT32_MAX) {
+        mark_invalid(it, BI_CORRUPT);
+        return;
+    }
+    it->restart_i = i;
+    it->key = st_slice_make(NULL, 0);
+    it->next = off;
+}
+
+void block_iter_seek_to_first(block_iter *it)
+{
+    if (it->corrupt) return;
+    seek_to_restart(it, 0);
+    if (!it->corrupt) parse_next(it);
+}
+
+void block_iter_seek_to_last(block_iter *it)
+{
+    if (it->corrupt) return;
+    seek_to_restart(it, it->nrestarts - 1);
+    while (!it->corrupt && parse_next(it) && it->next < it->restarts) {
+    }
+}
+
+void block_iter_next(block_iter *it)
+{
+    if (!block_iter_valid(it)) return;
+    parse_next(it);
+}
+
+void block_iter_prev(block_iter *it)
+{
+    if (!block_iter_valid(it)) return;
+    uint32_t original = it->cur;
+    for (;;) {
+        uint32_t r = restart_off(it, it->restart_i);
+        if (r == UINT32_MAX) {
+            mark_invalid(it, BI_CORRUPT);
+            return;
+        }
+        if (r < original) break;
+        if (it->restart_i == 0) { /* no entry before the first */
+            it->cur = it->next = it->restarts;
+            return;
+        }
+        it->restart_i--;
+    }
+    seek_to_restart(it, it->restart_i);
+    while (!it->corrupt && parse_next(it) && it->next < original) {
+    }
+}
+
+/* The key stored whole at restart i (shared must be 0). */
+static int restart_key(block_iter *it, uint32_t i, st_slice *key)
+{
+    uint32_t off = restart_off(it, i);
+    if (off == UINT32_MAX || off >= it->restarts) return 0;
+    const uint8_t *p = it->data + off, *end = it->data + it->restarts;
+    uint32_t shared, non_shared, vlen;
+    if (!(p = get_varint32(p, end, &shared)) || !(p = get_varint32(p, end, &non_shared)) ||
+        !(p = get_varint32(p, end, &vlen)) || shared != 0 ||
+        (uint64_t)non_shared + vlen > (uint64_t)(end - p) || non_shared < IKEY_TRAILER)
+        return 0;
+    *key = st_slice_make(p, non_shared);
+    return 1;
+}
+
+void block_iter_seek(block_iter *it, st_slice target)
+{
+    if (it->corrupt) return;
+    uint32_t left = 0, right = it->nrestarts - 1;
+    while (left < right) {
+        uint32_t mid = left + (right - left + 1) / 2;
+        st_slice k;
+        if (!restart_key(it, mid, &k)) {
+            mark_invalid(it, BI_CORRUPT);
+            return;
+        }
+        if (ikey_cmp(k, target) < 0)
+            left = mid;
+        else
+            right = mid - 1;
+    }
+    seek_to_restart(it, left);
+    while (!it->corrupt && parse_next(it)) {
+        if (ikey_cmp(it->key, target) >= 0) return;
+    }
+}

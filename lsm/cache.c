@@ -1,0 +1,260 @@
+/*
+ * lsm/cache.c — the sharded LRU block cache (lsm/cache.h).
+ *
+ * CACHE_SHARDS shards chosen by the top bits of a hash of (file, offset); each has a chained
+ * hash table, an LRU list of the entries it holds (head = most recently used) and a mutex.
+ * An entry's refs counts the cache's own reference (while it is in the table) plus one per
+ * handle given out; the entry (and its data) is freed when refs reaches 0, so an evicted entry
+ * stays valid for whoever still holds a handle. Usage counts only entries in the table.
+ */
+#include "lsm/cache.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/hash.h"
+
+#define CACHE_SHARD_BITS 4
+#define CACHE_SHARDS     (1 << CACHE_SHARD_BITS)
+
+struct cache_handle {
+    uint64_t file, offset;
+    void *data;
+    size_t size;
+    uint64_t hash;
+    uint32_t refs;
+    int in_cache;
+    cache_handle *next_hash;
+    cache_handle *prev, *next; /* LRU list, while in_cache */
+};
+
+typedef struct cache_shard {
+    pthread_mutex_t mu;
+    cache_handle **table;
+    size_t nbuckets, count;
+    cache_handle lru; /* sentinel: lru.next is the newest */
+    size_t usage, capacity;
+    uint64_t hits, misses;
+} cache_shard;
+
+struct block_cache {
+    cache_shard shards[CACHE_SHARDS];
+};
+
+static uint64_t key_hash(uint64_t file, uint64_t offset)
+{
+    return st_hash_u64(st_hash_u64(file) ^ offset);
+}
+
+static cache_shard *shard_of(block_cache *c, uint64_t h)
+{
+    return &c->shards[h >> (64 - CACHE_SHARD_BITS)];
+}
+
+block_cache *block_cache_new(size_t capacity)
+{
+    block_cache *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    for (int i = 0; i < CACHE_SHARDS; i++) {
+        cache_shard *s = &c->shards[i];
+        pthread_mutex_init(&s->mu, NULL);
+        s->lru.next = s->lru.prev = &s->lru;
+        s->capacity = (capacity + CACHE_SHARDS - 1) / CACHE_SHARDS;
+        s->nbuckets = 16;
+        s->table = calloc(s->nbuckets, sizeof *s->table);
+        if (!s->table) {
+            for (int j = 0; j <= i; j++) {
+                free(c->shards[j].table);
+                pthread_mutex_destroy(&c->shards[j].mu);
+            }
+            free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+static void entry_free(cache_handle *e)
+{
+    free(e->data);
+    free(e);
+}
+
+void block_cache_free(block_cache *c)
+{
+    if (!c) return;
+    for (int i = 0; i < CACHE_SHARDS; i++) {
+        cache_shard *s = &c->shards[i];
+        for (cache_handle *e = s->lru.next, *n; e != &s->lru; e = n) {
+            n = e->next;
+            entry_free(e);
+        }
+        free(s->table);
+        pthread_mutex_destroy(&s->mu);
+    }
+    free(c);
+}
+
+static cache_handle **find_slot(cache_shard *s, uint64_t file, uint64_t offset, uint64_t h)
+{
+    cache_handle **p = &s->table[h & (s->nbuckets - 1)];
+    while (*p && ((*p)->file != file || (*p)->offset != offset)) p = &(*p)->next_hash;
+    return p;
+}
+
+static void lru_unlink(cache_handle *e)
+{
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+}
+
+static void lru_push_head(cache_shard *s, cache_handle *e)
+{
+    e->next = s->lru.next;
+    e->prev = &s->lru;
+    e->next->prev = e;
+    s->lru.next = e;
+}
+
+/* Removes e from the table and the LRU list and drops the cache's reference. Lock held. */
+static void shard_remove(cache_shard *s, cache_handle *e)
+{
+    cache_handle **p = find_slot(s, e->file, e->offset, e->hash);
+    if (*p == e) *p = e->next_hash;
+    lru_unlink(e);
+    e->in_cache = 0;
+    s->count--;
+    s->usage -= e->size;
+    if (--e->refs == 0) entry_free(e);
+}
+
+static void shard_grow(cache_shard *s)
+{
+    size_t nb = s->nbuckets * 2;
+    cache_handle **t = calloc(nb, sizeof *t);
+    if (!t) return; /* keep the longer chains */
+    for (size_t i = 0; i < s->nbuckets; i++) {
+        for (cache_handle *e = s->table[i], *n; e; e = n) {
+            n = e->next_hash;
+            cache_handle **b = &t[e->hash & (nb - 1)];
+            e->next_hash = *b;
+            *b = e;
+        }
+    }
+    free(s->table);
+    s->table = t;
+    s->nbuckets = nb;
+}
+
+cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset)
+{
+    uint64_t h = key_hash(file, offset);
+    cache_shard *s = shard_of(c, h);
+    pthread_mutex_lock(&s->mu);
+    cache_handle *e = *find_slot(s, file, offset, h);
+    if (e) {
+        e->refs++;
+        lru_unlink(e);
+        lru_push_head(s, e);
+        s->hits++;
+    } else {
+        s->misses++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset, void *data,
+                                 size_t size)
+{
+    uint64_t h = key_hash(file, offset);
+    cache_shard *s = shard_of(c, h);
+    cache_handle *ne = malloc(sizeof *ne);
+    if (!ne) {
+        free(data);
+        return NULL;
+    }
+    ne->file = file;
+    ne->offset = offset;
+    ne->data = data;
+    ne->size = size;
+    ne->hash = h;
+    ne->refs = 1;
+    ne->in_cache = 0;
+    ne->next_hash = NULL;
+    ne->prev = ne->next = NULL;
+    if (s->capacity == 0) return ne;
+
+    pthread_mutex_lock(&s->mu);
+    cache_handle **slot = find_slot(s, file, offset, h);
+    if (*slot) {
+        cache_handle *e = *slot;
+        e->refs++;
+        lru_unlink(e);
+        lru_push_head(s, e);
+        pthread_mutex_unlock(&s->mu);
+        entry_free(ne);
+        return e;
+    }
+    ne->refs = 2; /* the caller's and the cache's */
+    ne->in_cache = 1;
+    *slot = ne;
+    lru_push_head(s, ne);
+    s->count++;
+    s->usage += size;
+    while (s->usage > s->capacity && s->lru.prev != &s->lru) shard_remove(s, s->lru.prev);
+    if (s->count > s->nbuckets) shard_grow(s);
+    pthread_mutex_unlock(&s->mu);
+    return ne;
+}
+
+void block_cache_release(block_cache *c, cache_handle *h)
+{
+    if (!h) return;
+    cache_shard *s = shard_of(c, h->hash);
+    pthread_mutex_lock(&s->mu);
+    int last = --h->refs == 0;
+    pthread_mutex_unlock(&s->mu);
+    if (last) entry_free(h);
+}
+
+const void *cache_handle_data(const cache_handle *h)
+{
+    return h->data;
+}
+
+size_t cache_handle_size(const cache_handle *h)
+{
+    return h->size;
+}
+
+void block_cache_erase_file(block_cache *c, uint64_t file)
+{
+    for (int i = 0; i < CACHE_SHARDS; i++) {
+        cache_shard *s = &c->shards[i];
+        pthread_mutex_lock(&s->mu);
+        for (cache_handle *e = s->lru.next, *n; e != &s->lru; e = n) {
+            n = e->next;
+            if (e->file == file) shard_remove(s, e);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+void block_cache_stats(block_cache *c, uint64_t *hits, uint64_t *misses, size_t *usage)
+{
+    uint64_t th = 0, tm = 0;
+    size_t tu = 0;
+    for (int i = 0; i < CACHE_SHARDS; i++) {
+        cache_shard *s = &c->shards[i];
+        pthread_mutex_lock(&s->mu);
+        th += s->hits;
+        tm += s->misses;
+        tu += s->usage;
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (hits) *hits = th;
+    if (misses) *misses = tm;
+    if (usage) *usage = tu;
+}
