@@ -1157,7 +1157,7 @@ static int eval_case(exec_ctx *ctx, exec_expr *x, const exec_chunk *in, exec_vec
             exec_str *d = res->data;
             for (size_t j = 0; j < nhit; j++)
                 if (d[hit[j]].len > EXEC_STR_INLINE)
-                    d[hit[j]] = exec_heap_str(&res->heap, d[hit[j]].u.p.ptr, d[hit[j]].len);
+                    d[hit[j]] = exec_heap_str(&res->heap, d[hit[j]].u.ptr, d[hit[j]].len);
         }
     }
     if (nrem) {
@@ -1175,7 +1175,7 @@ static int eval_case(exec_ctx *ctx, exec_expr *x, const exec_chunk *in, exec_vec
             exec_str *d = res->data;
             for (size_t j = 0; j < nrem; j++)
                 if (d[rem[j]].len > EXEC_STR_INLINE)
-                    d[rem[j]] = exec_heap_str(&res->heap, d[rem[j]].u.p.ptr, d[rem[j]].len);
+                    d[rem[j]] = exec_heap_str(&res->heap, d[rem[j]].u.ptr, d[rem[j]].len);
         }
     }
     *out = res;

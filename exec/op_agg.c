@@ -269,7 +269,7 @@ static int update_agg(exec_ctx *ctx, agg_op *a, int k, exec_vector *v, const uin
                 (is_min ? exec_str_cmp(x, &s->smm[g]) < 0 : exec_str_cmp(x, &s->smm[g]) > 0)) {
                 if (x->len > EXEC_STR_INLINE) {
                     char *p = arena_alloc_aligned(&a->strings, x->len, 1);
-                    memcpy(p, x->u.p.ptr, x->len);
+                    memcpy(p, x->u.ptr, x->len);
                     s->smm[g] = exec_str_make(p, x->len);
                 } else {
                     s->smm[g] = *x;

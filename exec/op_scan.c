@@ -228,7 +228,7 @@ static inline int decode_row(exec_ctx *ctx, scan_op *s, const uint8_t *val, size
             ((uint8_t *)v->data)[k] = (uint8_t)(get_le64(slot) != 0);
             break;
         default: {
-            sql_value sv;
+            sql_value sv = sql_null(type);
             rc = row_view_get(&rv, col, type, &sv);
             if (ST_UNLIKELY(rc))
                 return exec_error(ctx, rc, "table %s: %s", s->t->name, st_errmsg());

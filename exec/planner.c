@@ -27,6 +27,7 @@ static plan_node *copy_node(exec_ctx *ctx, const plan_node *p)
 }
 
 static plan_node *rewrite(exec_ctx *ctx, const plan_node *p);
+static plan_node *prune(exec_ctx *ctx, plan_node *c);
 
 /* column index of e if it is a plain column reference, else -1 */
 static int col_of(const plan_expr *e)
@@ -217,7 +218,114 @@ static plan_node *rewrite(exec_ctx *ctx, const plan_node *p)
             c->u.join.cond = exec_and_all(&ctx->arena, keep, nk);
         }
     }
-    return c;
+    return prune(ctx, c);
+}
+
+/* ---- column pruning: a scan decodes only the columns its consumer reads ---- */
+
+/* Marks the columns e reads in used[]; returns -1 if e holds a subquery (whose outer
+ * references would need remapping too: not pruned). */
+static int mark_cols(const plan_expr *e, uint8_t *used, int n)
+{
+    if (!e) return 0;
+    switch (e->kind) {
+    case PEX_COLUMN:
+        if (e->u.col.index < 0 || e->u.col.index >= n) return -1;
+        used[e->u.col.index] = 1;
+        return 0;
+    case PEX_SUBQUERY:
+        return -1;
+    case PEX_UNARY:
+        return mark_cols(e->u.unary.arg, used, n);
+    case PEX_BINARY:
+        return mark_cols(e->u.binary.l, used, n) | mark_cols(e->u.binary.r, used, n);
+    case PEX_IN_LIST: {
+        int r = mark_cols(e->u.in.arg, used, n);
+        for (int i = 0; i < e->u.in.n; i++) r |= mark_cols(e->u.in.list[i], used, n);
+        return r;
+    }
+    case PEX_BETWEEN:
+        return mark_cols(e->u.between.arg, used, n) | mark_cols(e->u.between.lo, used, n) |
+               mark_cols(e->u.between.hi, used, n);
+    case PEX_CASE: {
+        int r = mark_cols(e->u.case_.operand, used, n) | mark_cols(e->u.case_.else_, used, n);
+        for (int i = 0; i < e->u.case_.n; i++)
+            r |= mark_cols(e->u.case_.when[i], used, n) | mark_cols(e->u.case_.then[i], used, n);
+        return r;
+    }
+    case PEX_CAST:
+        return mark_cols(e->u.cast.arg, used, n);
+    case PEX_FUNC: {
+        int r = 0;
+        for (int i = 0; i < e->u.func.nargs; i++) r |= mark_cols(e->u.func.args[i], used, n);
+        return r;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* PROJECT / AGGREGATE directly over a SCAN: narrow the scan to the columns read. */
+static plan_node *prune(exec_ctx *ctx, plan_node *c)
+{
+    if ((c->kind != PLAN_PROJECT && c->kind != PLAN_AGGREGATE) || !c->left ||
+        (c->left->kind != PLAN_SCAN && c->left->kind != PLAN_SYSSCAN))
+        return c;
+    plan_node *s = c->left;
+    int n = s->ncols;
+    if (n <= 0 || n > 4096) return c;
+    uint8_t *used = arena_alloc(&ctx->arena, (size_t)n);
+    memset(used, 0, (size_t)n);
+    int bad = mark_cols(s->u.scan.filter, used, n);
+    if (c->kind == PLAN_PROJECT) {
+        for (int j = 0; j < c->ncols; j++) bad |= mark_cols(c->u.project.exprs[j], used, n);
+    } else {
+        for (int j = 0; j < c->u.aggregate.ngroups; j++)
+            bad |= mark_cols(c->u.aggregate.groups[j], used, n);
+        for (int k = 0; k < c->u.aggregate.naggs; k++)
+            bad |= mark_cols(c->u.aggregate.aggs[k].arg, used, n);
+    }
+    if (bad) return c;
+    int *map = arena_alloc(&ctx->arena, sizeof(int) * (size_t)n);
+    int m = 0;
+    for (int i = 0; i < n; i++) map[i] = used[i] ? m++ : -1;
+    if (m == n) return c;
+    plan_node *ns = plan_node_new(&ctx->arena, s->kind, m);
+    plan_node *keep = ns;
+    *ns = *s;
+    ns = keep;
+    ns->ncols = m;
+    ns->types = arena_alloc(&ctx->arena, sizeof(int) * (size_t)(m + 1));
+    ns->names = arena_alloc(&ctx->arena, sizeof(char *) * (size_t)(m + 1));
+    ns->u.scan.cols = arena_alloc(&ctx->arena, sizeof(int) * (size_t)(m + 1));
+    for (int i = 0; i < n; i++) {
+        if (map[i] < 0) continue;
+        ns->types[map[i]] = s->types[i];
+        ns->names[map[i]] = s->names ? s->names[i] : NULL;
+        ns->u.scan.cols[map[i]] = s->u.scan.cols[i];
+    }
+    ns->u.scan.filter = exec_expr_remap(&ctx->arena, s->u.scan.filter, 0, map);
+    plan_node *nc = copy_node(ctx, c);
+    nc->left = ns;
+    if (c->kind == PLAN_PROJECT) {
+        nc->u.project.exprs =
+            arena_alloc(&ctx->arena, sizeof(plan_expr *) * (size_t)(c->ncols + 1));
+        for (int j = 0; j < c->ncols; j++)
+            nc->u.project.exprs[j] = exec_expr_remap(&ctx->arena, c->u.project.exprs[j], 0, map);
+    } else {
+        int ng = c->u.aggregate.ngroups, na = c->u.aggregate.naggs;
+        nc->u.aggregate.groups = arena_alloc(&ctx->arena, sizeof(plan_expr *) * (size_t)(ng + 1));
+        for (int j = 0; j < ng; j++)
+            nc->u.aggregate.groups[j] =
+                exec_expr_remap(&ctx->arena, c->u.aggregate.groups[j], 0, map);
+        nc->u.aggregate.aggs = arena_alloc(&ctx->arena, sizeof(plan_agg) * (size_t)(na + 1));
+        for (int k = 0; k < na; k++) {
+            nc->u.aggregate.aggs[k] = c->u.aggregate.aggs[k];
+            nc->u.aggregate.aggs[k].arg =
+                exec_expr_remap(&ctx->arena, c->u.aggregate.aggs[k].arg, 0, map);
+        }
+    }
+    return nc;
 }
 
 /* ---- operator tree ---- */

@@ -93,8 +93,8 @@ static void append_col(exec_rows *r, int j, const exec_vector *v, const exec_sel
                 memset(&ds[k], 0, sizeof ds[k]);
             } else if (ds[k].len > EXEC_STR_INLINE) {
                 char *p = arena_alloc_aligned(&r->strings, ds[k].len, 1);
-                memcpy(p, ds[k].u.p.ptr, ds[k].len);
-                ds[k].u.p.ptr = p;
+                memcpy(p, ds[k].u.ptr, ds[k].len);
+                ds[k].u.ptr = p;
             }
         }
     }

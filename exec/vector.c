@@ -128,9 +128,8 @@ void exec_vector_free(exec_vector *v)
 void exec_vector_reset(exec_vector *v)
 {
     if (!v->own) {
-        size_t n = exec_type_width(v->type) * EXEC_VECTOR_SIZE;
-        v->own = xmalloc(n);
-        memset(v->own, 0, n);
+        /* not zeroed: writers fill every slot they produce (NULL slots with zeroes) */
+        v->own = xmalloc(exec_type_width(v->type) * EXEC_VECTOR_SIZE);
     }
     v->data = v->own;
     v->validity = NULL;
@@ -260,7 +259,7 @@ void exec_vector_gather(exec_vector *dst, size_t dpos, const exec_vector *src,
         exec_str *ds = (exec_str *)d;
         for (size_t k = 0; k < n; k++) {
             if (ds[k].len > EXEC_STR_INLINE)
-                ds[k] = exec_heap_str(&dst->heap, ds[k].u.p.ptr, ds[k].len);
+                ds[k] = exec_heap_str(&dst->heap, ds[k].u.ptr, ds[k].len);
         }
     }
 }
@@ -269,13 +268,16 @@ void exec_chunk_init(exec_chunk *c, int ncols, const int *types)
 {
     c->ncols = ncols;
     c->cols = xmalloc(sizeof(exec_vector) * (size_t)(ncols > 0 ? ncols : 1));
-    for (int j = 0; j < ncols; j++) {
-        exec_vector_init(&c->cols[j], types[j]);
-        exec_vector_reset(&c->cols[j]);
-    }
+    for (int j = 0; j < ncols; j++) exec_vector_init(&c->cols[j], types[j]);
     c->count = 0;
     c->sel = NULL;
-    c->own_sel = xmalloc(sizeof(exec_sel_t) * EXEC_VECTOR_SIZE);
+    c->own_sel = NULL; /* exec_chunk_sel allocates it */
+}
+
+exec_sel_t *exec_chunk_sel(exec_chunk *c)
+{
+    if (!c->own_sel) c->own_sel = xmalloc(sizeof(exec_sel_t) * EXEC_VECTOR_SIZE);
+    return c->own_sel;
 }
 
 void exec_chunk_free(exec_chunk *c)

@@ -36,23 +36,22 @@
 
 typedef uint16_t exec_sel_t;
 
-/* 16-byte string: len <= EXEC_STR_INLINE keeps the bytes in inl (prefix = first 4 of them);
- * longer ones keep the first 4 in prefix and point at the whole string. */
+/* 16-byte string (DuckDB's string_t): len, then 12 bytes that hold the whole string inline when
+ * len <= EXEC_STR_INLINE (unused bytes zero), else its first 4 bytes (prefix) and a pointer to
+ * all of it. */
 #define EXEC_STR_INLINE 12
 typedef struct exec_str {
     uint32_t len;
+    char prefix[4];
     union {
-        char inl[12];
-        struct {
-            char prefix[4];
-            const char *ptr;
-        } p;
+        const char *ptr;
+        char rest[8];
     } u;
 } exec_str;
 
 static inline const char *exec_str_data(const exec_str *s)
 {
-    return s->len <= EXEC_STR_INLINE ? s->u.inl : s->u.p.ptr;
+    return s->len <= EXEC_STR_INLINE ? (const char *)s + 4 : s->u.ptr;
 }
 
 /* A string entry for bytes that stay alive elsewhere (not copied when long). */
@@ -62,10 +61,10 @@ static inline exec_str exec_str_make(const char *p, uint32_t n)
     memset(&s, 0, sizeof s);
     s.len = n;
     if (n <= EXEC_STR_INLINE) {
-        if (n) memcpy(s.u.inl, p, n);
+        if (n) memcpy((char *)&s + 4, p, n);
     } else {
-        memcpy(s.u.p.prefix, p, 4);
-        s.u.p.ptr = p;
+        memcpy(s.prefix, p, 4);
+        s.u.ptr = p;
     }
     return s;
 }
@@ -73,16 +72,16 @@ static inline exec_str exec_str_make(const char *p, uint32_t n)
 static inline int exec_str_eq(const exec_str *a, const exec_str *b)
 {
     if (a->len != b->len) return 0;
-    if (a->len <= EXEC_STR_INLINE) return memcmp(a->u.inl, b->u.inl, EXEC_STR_INLINE) == 0;
-    if (memcmp(a->u.p.prefix, b->u.p.prefix, 4) != 0) return 0;
-    return memcmp(a->u.p.ptr, b->u.p.ptr, a->len) == 0;
+    if (memcmp(a->prefix, b->prefix, 4) != 0) return 0;
+    if (a->len <= EXEC_STR_INLINE) return memcmp(a->u.rest, b->u.rest, 8) == 0;
+    return memcmp(a->u.ptr, b->u.ptr, a->len) == 0;
 }
 
 /* Bytewise, shorter first on a common prefix. */
 static inline int exec_str_cmp(const exec_str *a, const exec_str *b)
 {
     uint32_t m = a->len < b->len ? a->len : b->len;
-    int c = memcmp(exec_str_data(a), exec_str_data(b), m < 4 ? m : 4);
+    int c = memcmp(a->prefix, b->prefix, m < 4 ? m : 4);
     if (c == 0 && m > 4) c = memcmp(exec_str_data(a) + 4, exec_str_data(b) + 4, m - 4);
     if (c) return c;
     return a->len < b->len ? -1 : a->len > b->len;
@@ -153,10 +152,12 @@ typedef struct exec_chunk {
     exec_vector *cols;   /* [ncols] */
     size_t count;        /* rows */
     exec_sel_t *sel;     /* NULL: identity; else own_sel or another chunk's */
-    exec_sel_t *own_sel; /* EXEC_VECTOR_SIZE entries, allocated by exec_chunk_init */
+    exec_sel_t *own_sel; /* EXEC_VECTOR_SIZE entries once exec_chunk_sel made it */
 } exec_chunk;
 
+/* Vector buffers are allocated by the first exec_chunk_reset (cheap to create unused chunks). */
 void exec_chunk_init(exec_chunk *c, int ncols, const int *types);
+exec_sel_t *exec_chunk_sel(exec_chunk *c);
 void exec_chunk_free(exec_chunk *c);
 /* count = 0, sel = NULL, every vector reset to its own buffer. */
 void exec_chunk_reset(exec_chunk *c);
