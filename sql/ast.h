@@ -255,7 +255,6 @@ struct sql_stmt {
     size_t text_len;
     sql_qname name;   /* namespace (name.name), table, view */
     sql_select *sel;  /* SELECT, INSERT ... SELECT/VALUES, CREATE VIEW, EXPLAIN */
-    sql_stmt *inner;  /* EXPLAIN */
     sql_id_list *ids; /* INSERT/CREATE VIEW column list; CREATE TABLE PRIMARY KEY (a, b) */
     /* CREATE TABLE */
     int ncols, capcols;
