@@ -542,8 +542,10 @@ static int run_ddl(strata_stmt *s)
         rc = cat_drop_namespace(tx, batch, st->name.name, CAT_NTS, st->if_exists, st->cascade);
         break;
     case SQL_ST_CREATE_TABLE:
+    case SQL_ST_CREATE_VIEW:
         rc = cat_create_table(tx, batch, s->bound.table_def, NULL);
         break;
+    case SQL_ST_DROP_VIEW:
     case SQL_ST_DROP_TABLE:
         rc = cat_drop_table(tx, batch, ns, CAT_NTS, st->name.name, CAT_NTS, st->if_exists);
         break;

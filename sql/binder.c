@@ -981,6 +981,18 @@ static plan_expr *bind_expr(sql_binder *b, scope *s, const sql_expr *e)
 
 /* ---------------------------------------------------------------- SELECT */
 
+/* A view is kept in the catalog as a table descriptor without rows whose columns are the
+ * view's output columns and whose option VIEW_OPTION holds the view's SELECT (printed by
+ * sql_stmt_to_string; names in it resolve in the view's namespace). The binder expands it
+ * wherever it is named; DML on it is refused. User options may not contain '.', so no table
+ * can become a view by accident. */
+#define VIEW_OPTION "strata.view"
+
+static const char *view_sql(const cat_table *t)
+{
+    return t->kind == CAT_KIND_SYSTEM ? NULL : cat_table_option(t, VIEW_OPTION);
+}
+
 static const cat_table *find_table(sql_binder *b, const sql_qname *q)
 {
     const char *ns = q->ns ? q->ns : b->cur_ns;
@@ -1011,7 +1023,7 @@ static plan_node *scan_node(sql_binder *b, const cat_table *t)
 /* The name of an output column computed by e. */
 static const char *expr_name(sql_binder *b, const sql_expr *e)
 {
-    if (e->kind == SQL_E_COLUMN) return e->name;
+    if (e->kind == SQL_E_COLUMN) return bstrdup(b, e->name);
     char *s = sql_expr_to_string(e);
     size_t n = strlen(s);
     const char *r;
@@ -1021,6 +1033,55 @@ static const char *expr_name(sql_binder *b, const sql_expr *e)
         r = arena_strndup(b->arena, s, n);
     free(s);
     return r;
+}
+
+/* The plan of view t: its stored SELECT, bound in the view's namespace with no outer scope. */
+static plan_node *bind_view(sql_binder *b, const cat_table *t, const sql_token *at)
+{
+    if (++b->depth > 64) {
+        berr(b, STRATA_TOOBIG, at, "views nested too deeply (or defined in a cycle): %s.%s",
+             t->ns_name, t->name);
+        return NULL;
+    }
+    const char *text = view_sql(t);
+    sql_parse p;
+    sql_parse_init(&p);
+    sql_stmt *st = NULL;
+    size_t next;
+    plan_node *pl = NULL;
+    if (sql_parse_next(&p, text, strlen(text), 0, &st, &next) != STRATA_OK || !st ||
+        st->kind != SQL_ST_SELECT) {
+        berr(b, STRATA_CORRUPT, at, "view %s.%s: bad definition in the catalog: %s", t->ns_name,
+             t->name, p.rc ? p.msg : "not a SELECT");
+    } else {
+        const char *save_ns = b->cur_ns;
+        const int *save_hint = b->hint_types;
+        b->cur_ns = t->ns_name;
+        b->hint_types = NULL;
+        scope sub;
+        memset(&sub, 0, sizeof sub);
+        sub.level = 2;
+        pl = bind_select(b, &sub, st->sel);
+        b->cur_ns = save_ns;
+        b->hint_types = save_hint;
+        if (!pl) {
+            char inner[sizeof b->msg];
+            memcpy(inner, b->msg, sizeof inner);
+            int n = snprintf(b->msg, sizeof b->msg, "view %s.%s: ", t->ns_name, t->name);
+            if (n > 0 && (size_t)n < sizeof b->msg)
+                snprintf(b->msg + n, sizeof b->msg - (size_t)n, "%.*s",
+                         (int)(sizeof b->msg - (size_t)n - 1), inner);
+        } else if ((uint32_t)pl->ncols != t->ncols) {
+            berr(b, STRATA_ERROR, at,
+                 "view %s.%s no longer matches its definition (%d columns, not %u); "
+                 "re-create it",
+                 t->ns_name, t->name, pl->ncols, t->ncols);
+            pl = NULL;
+        }
+    }
+    sql_parse_destroy(&p);
+    b->depth--;
+    return pl;
 }
 
 static plan_node *bind_from(sql_binder *b, scope *s, const sql_from *from)
@@ -1045,7 +1106,13 @@ static plan_node *bind_from(sql_binder *b, scope *s, const sql_from *from)
         } else {
             const cat_table *t = find_table(b, &it->table);
             if (!t) return NULL;
-            p = scan_node(b, t);
+            if (view_sql(t)) {
+                p = bind_view(b, t, &it->table.tok);
+                if (!p) return NULL;
+                for (int c = 0; c < p->ncols; c++) p->names[c] = t->cols[c].name;
+            } else {
+                p = scan_node(b, t);
+            }
             name = it->alias ? it->alias : t->name;
             ns = it->alias ? NULL : t->ns_name;
         }
@@ -1450,7 +1517,7 @@ static plan_node *bind_select(sql_binder *b, scope *s, const sql_select *sel)
         if (x->type == STRATA_TYPE_NULL && s->level == 1 && b->hint_types && n < b->nhint)
             x = retype(b, x, b->hint_types[n]);
         exprs[n] = default_type(b, x);
-        names[n++] = it->alias ? it->alias : expr_name(b, e);
+        names[n++] = it->alias ? bstrdup(b, it->alias) : expr_name(b, e);
     }
     int nout = n;
 
@@ -1616,7 +1683,7 @@ static int bind_show(sql_binder *b, const sql_stmt *st, sql_bound *out)
             const cat_table *t = cat_table_at(b->snap, i);
             if (t->ns_id != nsp->id) continue;
             rows[2 * k] = text_const(b, t->name);
-            rows[2 * k + 1] = text_const(b, cat_kind_name(t->kind));
+            rows[2 * k + 1] = text_const(b, view_sql(t) ? "view" : cat_kind_name(t->kind));
             k++;
         }
         out->plan = rows_node(b, 2, t_names, t_types, (int)k, rows);
@@ -1663,6 +1730,9 @@ static plan_expr *store_cast(sql_binder *b, plan_expr *x, const cat_column *c, c
 
 static int check_writable(sql_binder *b, const cat_table *t, const sql_token *at)
 {
+    if (view_sql(t))
+        return berr(b, STRATA_ERROR, at, "cannot modify %s.%s because it is a view", t->ns_name,
+                    t->name);
     if (t->kind == CAT_KIND_SYSTEM)
         return berr(b, STRATA_ERROR, at, "table %s.%s is a system table and may not be modified",
                     t->ns_name, t->name);
@@ -1990,6 +2060,9 @@ static int bind_create_table(sql_binder *b, const sql_stmt *st, sql_bound *out)
     for (int i = 0; i < st->nopts; i++) {
         const sql_expr *v = st->opts[i].value;
         opts[i].key = st->opts[i].key.s;
+        if (strchr(opts[i].key, '.'))
+            return berr(b, STRATA_ERROR, &st->opts[i].key.tok, "unknown table option: %s",
+                        opts[i].key);
         char buf[64];
         switch (v->kind) {
         case SQL_E_STRING:
@@ -2016,6 +2089,54 @@ static int bind_create_table(sql_binder *b, const sql_stmt *st, sql_bound *out)
     d->opts = opts;
     out->table_def = d;
     out->ns = d->ns;
+    return STRATA_OK;
+}
+
+static int bind_create_view(sql_binder *b, const sql_stmt *st, sql_bound *out)
+{
+    const char *ns = st->name.ns ? st->name.ns : b->cur_ns;
+    scope s0 = {0};
+    s0.level = 2;
+    const char *save_ns = b->cur_ns;
+    b->cur_ns = ns; /* names in the view resolve in its own namespace */
+    plan_node *p = bind_select(b, &s0, st->sel);
+    b->cur_ns = save_ns;
+    if (!p) return b->rc;
+    if (b->nparams) return berr(b, STRATA_ERROR, &st->tok, "a view may not hold parameters");
+    if (st->ids && st->ids->n != p->ncols)
+        return berr(b, STRATA_ERROR, &st->ids->items[0].tok,
+                    "view %s has %d column names but its SELECT returns %d columns", st->name.name,
+                    st->ids->n, p->ncols);
+    cat_table_def *d = balloc(b, sizeof *d);
+    cat_column_def *cols = balloc(b, sizeof *cols * (size_t)p->ncols);
+    for (int i = 0; i < p->ncols; i++) {
+        cols[i].name = st->ids ? st->ids->items[i].s : p->names[i];
+        for (int j = 0; j < i; j++)
+            if (strcasecmp(cols[j].name, cols[i].name) == 0)
+                return berr(b, STRATA_ERROR, &st->sel->tok,
+                            "duplicate column name in view %s: %s (name it with AS)", st->name.name,
+                            cols[i].name);
+        cols[i].type = p->types[i] == STRATA_TYPE_NULL ? STRATA_TYPE_BIGINT : p->types[i];
+        cols[i].pk_pos = -1;
+    }
+    sql_stmt sel = {0};
+    sel.kind = SQL_ST_SELECT;
+    sel.sel = st->sel;
+    char *text = sql_stmt_to_string(&sel);
+    cat_option *opt = balloc(b, sizeof *opt);
+    opt->key = VIEW_OPTION;
+    opt->value = bstrdup(b, text);
+    free(text);
+    d->ns = ns;
+    d->name = st->name.name;
+    d->ncols = (uint32_t)p->ncols;
+    d->cols = cols;
+    d->kind = CAT_KIND_SHARED;
+    d->nopts = 1;
+    d->opts = opt;
+    d->if_not_exists = st->if_not_exists;
+    out->table_def = d;
+    out->ns = ns;
     return STRATA_OK;
 }
 
@@ -2067,14 +2188,27 @@ int sql_bind(sql_binder *b, const sql_stmt *st, sql_bound *out)
             rc = find_table(b, &st->name) ? STRATA_OK : b->rc;
         if (t && t->kind == CAT_KIND_SYSTEM)
             rc = berr(b, STRATA_ERROR, &st->name.tok, "table %s.%s is a system table", ns, t->name);
+        if (t && view_sql(t) && !rc)
+            rc = berr(b, STRATA_ERROR, &st->name.tok, "%s.%s is a view, not a table%s", ns, t->name,
+                      st->kind == SQL_ST_DROP_TABLE ? "; use DROP VIEW" : "");
         if (t && st->kind == SQL_ST_TRUNCATE && !rc) rc = check_writable(b, t, &st->name.tok);
         out->table = t;
         break;
     }
     case SQL_ST_CREATE_VIEW:
-    case SQL_ST_DROP_VIEW:
-        rc = berr(b, STRATA_NOTSUP, &st->tok, "views are not supported yet");
+        rc = bind_create_view(b, st, out);
         break;
+    case SQL_ST_DROP_VIEW: {
+        const char *ns = st->name.ns ? st->name.ns : b->cur_ns;
+        const cat_table *t = cat_find_table(b->snap, ns, CAT_NTS, st->name.name, CAT_NTS);
+        if (!t && !st->if_exists)
+            rc = berr(b, STRATA_NOTFOUND, &st->name.tok, "no such view: %s.%s", ns, st->name.name);
+        else if (t && !view_sql(t))
+            rc = berr(b, STRATA_ERROR, &st->name.tok,
+                      "%s.%s is a table, not a view; use DROP TABLE", ns, t->name);
+        out->table = t;
+        break;
+    }
     default:
         rc = berr(b, STRATA_ERROR, &st->tok, "unsupported statement");
     }

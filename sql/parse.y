@@ -86,7 +86,7 @@ static sql_token no_token(void)
 
 %fallback ID
   ASC DESC NULLS FIRST LAST CONFLICT DO NOTHING NAMESPACE NAMESPACES SHARED USER STREAM KEY
-  TABLES CASCADE VIEW TRUNCATE SHOW DESCRIBE EXPLAIN USE REFRESH IF ESCAPE.
+  TABLES CASCADE VIEW TRUNCATE SHOW DESCRIBE EXPLAIN USE REFRESH IF ESCAPE TEMP TEMPORARY.
 
 %left OR.
 %left AND.
@@ -237,13 +237,17 @@ cmd(A) ::= REFRESH(T) TABLE fullname(N). {
 }
 
 /* ---- views ---- */
-cmd(A) ::= CREATE(T) VIEW ifnotexists(E) fullname(N) idlist_opt(L) AS select(S). {
+/* CREATE TEMP VIEW is accepted for SQLite's scripts; the view is an ordinary (lasting) one */
+cmd(A) ::= CREATE(T) temp VIEW ifnotexists(E) fullname(N) idlist_opt(L) AS select(S). {
     A = sql_stmt_new(pParse, SQL_ST_CREATE_VIEW, &T);
     A->if_not_exists = (uint8_t)E;
     A->name = N;
     A->ids = L;
     A->sel = S;
 }
+temp ::= .
+temp ::= TEMP.
+temp ::= TEMPORARY.
 cmd(A) ::= DROP(T) VIEW ifexists(E) fullname(N). {
     A = sql_stmt_new(pParse, SQL_ST_DROP_VIEW, &T);
     A->if_exists = (uint8_t)E;

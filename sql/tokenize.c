@@ -248,6 +248,8 @@ static const struct {
     {"STREAM", TK_STREAM},
     {"TABLE", TK_TABLE},
     {"TABLES", TK_TABLES},
+    {"TEMP", TK_TEMP},
+    {"TEMPORARY", TK_TEMPORARY},
     {"THEN", TK_THEN},
     {"TRUE", TK_TRUE},
     {"TRUNCATE", TK_TRUNCATE},

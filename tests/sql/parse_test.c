@@ -184,6 +184,8 @@ static void test_ddl_dml(void)
            "WHERE a IS NULL",
            "UPDATE t SET a = (a + 1), b = 'x' WHERE (id = 3); DELETE FROM t; DELETE FROM ns.t "
            "WHERE (a IS NULL)");
+    PARSES("CREATE TEMP VIEW v AS SELECT 1; CREATE temporary VIEW w AS SELECT 2",
+           "CREATE VIEW v AS SELECT 1; CREATE VIEW w AS SELECT 2");
     PARSES("CREATE VIEW v AS SELECT 1; CREATE VIEW IF NOT EXISTS v2 (a) AS SELECT x FROM t; "
            "DROP VIEW v; DROP VIEW IF EXISTS v2",
            "CREATE VIEW v AS SELECT 1; CREATE VIEW IF NOT EXISTS v2 (a) AS SELECT x FROM t; "
