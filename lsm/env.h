@@ -102,16 +102,22 @@ typedef enum fault_kind {
 /* A fault env over base. Counts every I/O op (open/read/write/sync/rename/unlink/...). */
 strata_env *fault_env_new(strata_env *base);
 void fault_env_free(strata_env *env);
-/* From now on, the n-th counted op (1-based) fails with kind; 0 disables. */
+/* From now on, the n-th counted op (1-based, counted from this call) fails with kind; 0
+ * disables. Fires once. */
 void fault_env_fail_nth(strata_env *env, uint64_t n, fault_kind kind);
 /* Every op fails with probability 1/one_in (0 disables), seeded. */
 void fault_env_fail_random(strata_env *env, uint32_t one_in, uint64_t seed, fault_kind kind);
 uint64_t fault_env_op_count(strata_env *env);
 uint64_t fault_env_faults_injected(strata_env *env);
-/* Power loss: every file loses what was written after its last sync (the last unsynced write
- * may be kept torn when torn_tail is set); files and renames not made durable by a sync_dir are
- * undone. Call only when no database is open on the env (the test has "crashed" it: closed
- * handles without clean shutdown via the kernel's test hook, or abandoned them). */
+/* The process dies: every handle opened through env is closed (locks released) and every later
+ * op fails with STRATA_IOERR until fault_env_drop_unsynced — so a database abandoned after this
+ * (or closed: its close frees memory, its writes fail) cannot touch the disk any more. */
+void fault_env_crash(strata_env *env);
+/* Power loss and reboot (implies fault_env_crash first): every file loses what was written after
+ * its last sync (with torn_tail, a random prefix of the unsynced part survives with its last
+ * sector garbled); file creations and renames not made durable by a sync_dir of their directory
+ * are undone. Afterwards the env works again. Exact model: lsm/io_fault.c. Call with no I/O in
+ * flight (the database crashed via fault_env_crash, closed, or abandoned). */
 int fault_env_drop_unsynced(strata_env *env, int torn_tail);
 /* Stop counting/injecting (e.g. during reopen + verification). */
 void fault_env_set_active(strata_env *env, int active);

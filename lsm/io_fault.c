@@ -15,6 +15,10 @@
  * A failed sync leaves the file's durable length unchanged. fail_nth fires once; fail_random keeps
  * firing. fault_env_set_active(env, 0) stops counting and injecting (tracking goes on).
  *
+ * CRASH. fault_env_crash kills the simulated process: every handle is closed (locks released)
+ * and every later op fails with STRATA_IOERR until fault_env_drop_unsynced, so an abandoned or
+ * closing database cannot write after its "death".
+ *
  * POWER LOSS. The env tracks, per file (by normalised absolute path), its durable length: the
  * file size at its last successful sync/pwrite_sync (a file that existed before the env first
  * saw it counts as durable as it is; opening with ENV_TRUNCATE or truncating makes the durable
@@ -83,6 +87,7 @@ typedef struct fault_env {
     pthread_mutex_t mu;     /* counters, tracking, file list */
     pthread_rwlock_t crash; /* read: a data op in flight; write: drop_unsynced */
     int active;
+    int crashed; /* fault_env_crash: every op fails until drop_unsynced */
     uint64_t ops, faults;
     uint64_t nth;
     fault_kind nth_kind;
@@ -239,14 +244,16 @@ static void dirop_free(dirop *d)
 
 /* ---- fault decisions ---- */
 
-enum { OP_OTHER = 0, OP_WRITE = 1 };
+#define FAULT_DEAD ((fault_kind)100) /* internal: the simulated process has crashed */
 
 /* Counts one op; returns the fault to inject (FAULT_NONE mostly). */
 static fault_kind count_op(fault_env *fe)
 {
     fault_kind k = FAULT_NONE;
     pthread_mutex_lock(&fe->mu);
-    if (fe->active) {
+    if (fe->crashed) {
+        k = FAULT_DEAD;
+    } else if (fe->active) {
         fe->ops++;
         if (fe->nth && fe->ops == fe->nth) {
             k = fe->nth_kind;
@@ -262,6 +269,8 @@ static fault_kind count_op(fault_env *fe)
 
 static int fault_code(fault_kind k, const char *op, const char *path)
 {
+    if (k == FAULT_DEAD)
+        return st_error(STRATA_IOERR, "%s %s: the process has crashed (simulated)", op, path);
     if (k == FAULT_ENOSPC)
         return st_errno(STRATA_NOSPACE, ENOSPC, "%s %s (injected ENOSPC)", op, path);
     return st_errno(STRATA_IOERR, EIO, "%s %s (injected %s)", op, path,
@@ -272,7 +281,7 @@ static int fault_code(fault_kind k, const char *op, const char *path)
 
 static int dead_handle(const char *op)
 {
-    return st_error(STRATA_IOERR, "%s: file handle invalidated by a simulated power loss", op);
+    return st_error(STRATA_IOERR, "%s: the process has crashed (simulated): handle closed", op);
 }
 
 /* ---- file methods ---- */
@@ -845,12 +854,9 @@ static int undo_dirop(fault_env *fe, dirop *d)
     return rc;
 }
 
-int fault_env_drop_unsynced(strata_env *env, int torn_tail)
+/* The process dies: its descriptors (and locks) go away. REQUIRES: both locks held. */
+static void kill_handles(fault_env *fe)
 {
-    fault_env *fe = FE(env);
-    pthread_rwlock_wrlock(&fe->crash);
-    pthread_mutex_lock(&fe->mu);
-    /* 1. the process dies: its descriptors (and locks) go away */
     for (fault_file *f = fe->open_files; f; f = f->next) {
         if (!f->base) continue;
         if (f->is_lock)
@@ -859,6 +865,26 @@ int fault_env_drop_unsynced(strata_env *env, int torn_tail)
             fe->base->close(fe->base, f->base);
         f->base = NULL;
     }
+}
+
+void fault_env_crash(strata_env *env)
+{
+    fault_env *fe = FE(env);
+    pthread_rwlock_wrlock(&fe->crash);
+    pthread_mutex_lock(&fe->mu);
+    kill_handles(fe);
+    fe->crashed = 1;
+    pthread_mutex_unlock(&fe->mu);
+    pthread_rwlock_unlock(&fe->crash);
+}
+
+int fault_env_drop_unsynced(strata_env *env, int torn_tail)
+{
+    fault_env *fe = FE(env);
+    pthread_rwlock_wrlock(&fe->crash);
+    pthread_mutex_lock(&fe->mu);
+    /* 1. the process dies */
+    kill_handles(fe);
     /* 2. unsynced data is lost (or torn) */
     int rc = STRATA_OK;
     for (ftrack *t = fe->files; t; t = t->next) {
@@ -886,6 +912,7 @@ int fault_env_drop_unsynced(strata_env *env, int torn_tail)
         fe->base->close(fe->base, f);
         t->synced = size;
     }
+    fe->crashed = 0;
     pthread_mutex_unlock(&fe->mu);
     pthread_rwlock_unlock(&fe->crash);
     return rc;

@@ -4,6 +4,7 @@
  * injected faults and simulated power loss.
  */
 #include <pthread.h>
+#include <sys/wait.h>
 
 #include "lsm/env.h"
 #include "test.h"
@@ -483,5 +484,99 @@ static void test_fault_power_loss(void)
     }
 }
 
+/* fault_env_crash: the dead process cannot touch the disk; drop_unsynced revives the env */
+static void test_fault_crash(void)
+{
+    char *dir = test_tmpdir("env_crash");
+    strata_env *env = fault_env_new(env_sync());
+    char *a = join(dir, "A"), *b = join(dir, "B"), *lockp = join(dir, "LOCK");
+    strata_file *fa, *lk;
+    REQUIRE(env->lock(env, lockp, &lk) == STRATA_OK);
+    REQUIRE(env->open(env, a, ENV_WRITE | ENV_CREATE, &fa) == STRATA_OK);
+    CHECK_EQ_INT(env->pwrite_sync(env, fa, "synced", 6, 0), STRATA_OK);
+    CHECK_EQ_INT(env->sync_dir(env, dir), STRATA_OK);
+    CHECK_EQ_INT(env->pwrite(env, fa, "-lost", 5, 6), STRATA_OK);
+    fault_env_crash(env);
+    CHECK_EQ_INT(env->pwrite(env, fa, "x", 1, 11), STRATA_IOERR);
+    CHECK(strstr(st_errmsg(), "crashed") != NULL);
+    strata_file *fb;
+    CHECK_EQ_INT(env->open(env, b, ENV_WRITE | ENV_CREATE, &fb), STRATA_IOERR);
+    CHECK_EQ_INT(env->exists(env, b), 0);
+    CHECK_EQ_INT(env->rename(env, a, b), STRATA_IOERR);
+    CHECK_EQ_INT(env->close(env, fa), STRATA_OK);
+    /* the dead process's lock is gone: another process could lock now */
+    strata_file *other;
+    CHECK_EQ_INT(env_sync()->lock(env_sync(), lockp, &other), STRATA_OK);
+    env_sync()->unlock(env_sync(), other);
+    CHECK_EQ_INT(fault_env_drop_unsynced(env, 0), STRATA_OK);
+    uint8_t *d;
+    size_t n;
+    CHECK_EQ_INT(env_read_file(env, a, &d, &n), STRATA_OK);
+    CHECK_MEM(d, n, "synced", 6);
+    free(d);
+    CHECK_EQ_INT(env->unlock(env, lk), STRATA_OK);
+    fault_env_free(env);
+    free(a);
+    free(b);
+    free(lockp);
+    test_rmdir(dir);
+    free(dir);
+}
+
+/* The fallback when the ring cannot be set up: a fresh process (this executable re-run with
+ * ENV_TEST_FALLBACK_DIR set; the constructor below runs the child's part before main) where the
+ * probe is forced to fail gets a working sync env that says why, and the reason is printed once on
+ * stderr. */
+__attribute__((constructor)) static void fallback_child(void)
+{
+    const char *dir = getenv("ENV_TEST_FALLBACK_DIR");
+    if (!dir) return;
+    strata_env *e = env_uring();
+    strata_env *e2 = env_default();
+    int ok = e == e2 && strcmp(e->name, "sync") == 0 && e->fallback_reason &&
+             strstr(e->fallback_reason, "io_uring_queue_init") != NULL;
+    char *p = join(dir, "f");
+    uint8_t *d = NULL;
+    size_t n = 0;
+    ok = ok && env_write_file_sync(e, p, "abc", 3) == STRATA_OK &&
+         env_read_file(e, p, &d, &n) == STRATA_OK && n == 3 && memcmp(d, "abc", 3) == 0;
+    free(d);
+    free(p);
+    fflush(stderr);
+    _exit(ok ? 0 : 1);
+}
+
+static void test_uring_fallback(void)
+{
+    char *dir = test_tmpdir("env_fallback");
+    char *errpath = join(dir, "stderr");
+    fflush(stderr);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(errpath, "w", stderr)) _exit(2);
+        setenv("STRATA_TEST_URING_FAIL", "1", 1);
+        setenv("ENV_TEST_FALLBACK_DIR", dir, 1);
+        unsetenv("STRATA_IO");
+        execl("/proc/self/exe", "env_test", (char *)NULL);
+        _exit(3);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    uint8_t *msg;
+    size_t n;
+    REQUIRE(env_read_file(env_sync(), errpath, &msg, &n) == STRATA_OK);
+    const char *m = (const char *)msg;
+    const char *first = strstr(m, "strata: io_uring unavailable (");
+    CHECK(first != NULL);
+    CHECK(first && strstr(first, "); using pread/pwrite") != NULL);
+    CHECK(!first || strstr(first + 1, "strata: io_uring unavailable") == NULL); /* once */
+    free(msg);
+    free(errpath);
+    test_rmdir(dir);
+    free(dir);
+}
+
 TEST_MAIN(test_sync_backend, test_uring_backend, test_threads, test_selection, test_fault_nth,
-          test_fault_power_loss)
+          test_fault_power_loss, test_fault_crash, test_uring_fallback)

@@ -1,0 +1,424 @@
+/*
+ * lsm/db_iter.c — strata_kv_iter: the user-visible iterator.
+ *
+ * A merging iterator over the memtable, the immutable memtable, each L0 file and one
+ * concatenating iterator per level L1+, read at a fixed sequence (the snapshot's, or the latest
+ * at creation, registered as an implicit snapshot so compaction keeps what the iterator may
+ * still read). The iterator pins mem, imm and the version.
+ *
+ * It shows, for each user key, the newest version visible at that sequence, hiding point
+ * deletes and keys covered by a range tombstone newer than the version. When the current key
+ * is covered, it does not walk the covered keys: every child whose newest entry is older than
+ * the tombstone is moved past the tombstone fragment with ONE seek (merge_iter_reseek_older);
+ * children that may hold newer data inside the range (usually only the memtable) are walked.
+ *
+ * Bounds: keys stay within [lower, upper). Moving forward, the key and value returned point into
+ * the children (no copy); moving backward, the value of the key is saved (copied once per
+ * key into a reusable buffer) since finding it walks past it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lsm/db_impl.h"
+#include "lsm/merge_iter.h"
+#include "util/status.h"
+
+typedef struct buf {
+    uint8_t *p;
+    size_t n, cap;
+} buf;
+
+static int buf_set(buf *b, st_slice s)
+{
+    if (s.n > b->cap) {
+        size_t nc = s.n < 64 ? 64 : s.n * 2;
+        uint8_t *np = realloc(b->p, nc);
+        if (!np) return STRATA_NOMEM;
+        b->p = np;
+        b->cap = nc;
+    }
+    if (s.n) memcpy(b->p, s.p, s.n);
+    b->n = s.n;
+    return STRATA_OK;
+}
+
+static inline st_slice buf_slice(const buf *b)
+{
+    return st_slice_make(b->p, b->n);
+}
+
+struct strata_kv_iter {
+    strata_kv *db;
+    lsm_iter *mi;
+    memtable *mem, *imm;
+    version *v;
+    strata_kv_snapshot *snap; /* implicit snapshot (NULL when the caller gave one) */
+    uint64_t seq;
+    range_del_list *rds[3];
+    size_t nrds;
+    buf lower, upper;
+    int has_lower, has_upper;
+    int valid;
+    int dir; /* 1 forward, -1 backward */
+    int status;
+    buf key;   /* backward: current user key; forward: skip key */
+    buf value; /* backward: current value */
+    buf seek;  /* scratch for seek targets */
+};
+
+static st_slice seek_key(strata_kv_iter *it, st_slice ukey, uint64_t seq, int kind)
+{
+    if (ukey.n + IKEY_TRAILER > it->seek.cap) {
+        size_t nc = (ukey.n + IKEY_TRAILER) * 2;
+        uint8_t *np = realloc(it->seek.p, nc);
+        if (!np) abort();
+        it->seek.p = np;
+        it->seek.cap = nc;
+    }
+    return ikey_build(it->seek.p, ukey, seq, kind);
+}
+
+/* The newest tombstone <= seq covering ukey over every source; *frag its fragment. */
+static uint64_t covering(strata_kv_iter *it, st_slice ukey, const rd_frag **frag)
+{
+    uint64_t best = 0;
+    *frag = NULL;
+    for (size_t i = 0; i < it->nrds; i++) {
+        const rd_frag *f;
+        uint64_t t = rd_max_covering(it->rds[i], ukey, it->seq, &f);
+        if (t > best) {
+            best = t;
+            *frag = f;
+        }
+    }
+    return best;
+}
+
+static void set_error(strata_kv_iter *it, int rc)
+{
+    it->valid = 0;
+    if (!it->status) it->status = rc;
+}
+
+/* Forward: position on the first visible user key at or after the merge position, skipping
+ * the user key in it->key when skipping. */
+static void find_next(strata_kv_iter *it, int skipping)
+{
+    lsm_iter *mi = it->mi;
+    while (lsm_iter_valid(mi)) {
+        st_slice k = lsm_iter_key(mi);
+        st_slice u = ikey_user(k);
+        uint64_t tr = ikey_trailer(k), s = tr >> 8;
+        if (it->has_upper && st_slice_cmp(u, buf_slice(&it->upper)) >= 0) break;
+        if (s > it->seq || (skipping && st_slice_cmp(u, buf_slice(&it->key)) <= 0)) {
+            lsm_iter_next(mi);
+            continue;
+        }
+        int kind = (int)(tr & 0xff);
+        if (kind == KIND_PUT) {
+            const rd_frag *f = NULL;
+            uint64_t t = it->nrds ? covering(it, u, &f) : 0;
+            if (t <= s) {
+                it->valid = 1;
+                return;
+            }
+            if (buf_set(&it->key, u)) return set_error(it, STRATA_NOMEM);
+            skipping = 1;
+            /* newer children may hold keys inside the fragment: only older ones jump */
+            st_slice end = f->end;
+            if (it->has_upper && st_slice_cmp(end, buf_slice(&it->upper)) > 0)
+                end = buf_slice(&it->upper);
+            merge_iter_reseek_older(mi, 1, t, seek_key(it, end, SEQ_MAX, KIND_SEEK));
+            continue;
+        }
+        /* a point delete (or anything else): hide every older version of this key */
+        if (buf_set(&it->key, u)) return set_error(it, STRATA_NOMEM);
+        skipping = 1;
+        lsm_iter_next(mi);
+    }
+    it->valid = 0;
+    int rc = lsm_iter_status(mi);
+    if (rc) set_error(it, rc);
+}
+
+/* Backward: position on the last visible user key before the merge position (inclusive). */
+static void find_prev(strata_kv_iter *it)
+{
+    lsm_iter *mi = it->mi;
+    for (;;) {
+        int have = 0;
+        uint64_t have_seq = 0;
+        while (lsm_iter_valid(mi)) {
+            st_slice k = lsm_iter_key(mi);
+            st_slice u = ikey_user(k);
+            uint64_t tr = ikey_trailer(k), s = tr >> 8;
+            if (it->has_lower && st_slice_cmp(u, buf_slice(&it->lower)) < 0) break;
+            if (s <= it->seq) {
+                if (have && st_slice_cmp(u, buf_slice(&it->key)) < 0) break;
+                if ((int)(tr & 0xff) == KIND_PUT) {
+                    if (buf_set(&it->key, u) || buf_set(&it->value, lsm_iter_value(mi)))
+                        return set_error(it, STRATA_NOMEM);
+                    have = 1;
+                    have_seq = s;
+                } else {
+                    have = 0;
+                }
+            }
+            lsm_iter_prev(mi);
+        }
+        int rc = lsm_iter_status(mi);
+        if (rc) return set_error(it, rc);
+        if (!have) {
+            it->valid = 0;
+            return;
+        }
+        const rd_frag *f = NULL;
+        uint64_t t = it->nrds ? covering(it, buf_slice(&it->key), &f) : 0;
+        if (t <= have_seq) {
+            it->valid = 1;
+            return;
+        }
+        /* older children jump before the fragment; newer ones continue where they are */
+        st_slice start = f->start;
+        if (it->has_lower && st_slice_cmp(start, buf_slice(&it->lower)) < 0)
+            start = buf_slice(&it->lower);
+        merge_iter_reseek_older(mi, -1, t, seek_key(it, start, SEQ_MAX, KIND_SEEK));
+    }
+}
+
+strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *ro)
+{
+    if (!db) {
+        st_error(STRATA_MISUSE, "strata_kv_iter_new: NULL db");
+        return NULL;
+    }
+    strata_kv_iter *it = calloc(1, sizeof *it);
+    if (!it) {
+        st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
+        return NULL;
+    }
+    it->db = db;
+    it->dir = 1;
+    if (ro && ro->lower) {
+        it->has_lower = 1;
+        if (buf_set(&it->lower, st_slice_make(ro->lower, ro->lower_len))) goto oom;
+    }
+    if (ro && ro->upper) {
+        it->has_upper = 1;
+        if (buf_set(&it->upper, st_slice_make(ro->upper, ro->upper_len))) goto oom;
+    }
+    int fill = !(ro && ro->no_fill_cache);
+    pthread_mutex_lock(&db->mu);
+    it->mem = db->mem;
+    mem_ref(it->mem);
+    it->imm = db->imm;
+    if (it->imm) mem_ref(it->imm);
+    it->v = db->vs.current;
+    version_ref(it->v);
+    if (ro && ro->snapshot) {
+        it->seq = ro->snapshot->seq;
+    } else {
+        it->seq = atomic_load(&db->last_seq);
+        it->snap = db_snapshot_new_locked(db, it->seq);
+    }
+    pthread_mutex_unlock(&db->mu);
+    if (!ro || !ro->snapshot) {
+        if (!it->snap) goto oom;
+    }
+    version *v = it->v;
+    size_t nk = 2 + v->nfiles[0] + STRATA_KV_LEVELS;
+    lsm_iter **kids = malloc(nk * sizeof *kids);
+    uint64_t *ms = malloc(nk * sizeof *ms);
+    if (!kids || !ms) {
+        free(kids);
+        free(ms);
+        goto oom;
+    }
+    size_t n = 0;
+    int rc = STRATA_OK;
+    kids[n] = mem_iter_new(it->mem);
+    /* entries newer than it->seq are invisible: the newest visible one is <= it->seq */
+    uint64_t mmax = atomic_load(&it->mem->max_seq);
+    ms[n++] = mmax < it->seq ? mmax : it->seq;
+    if (it->imm) {
+        kids[n] = mem_iter_new(it->imm);
+        ms[n++] = atomic_load(&it->imm->max_seq);
+    }
+    for (size_t i = 0; i < v->nfiles[0] && !rc; i++) {
+        file_meta *f = v->files[0][i];
+        kids[n] = tc_iter(&db->tc, f, fill, &rc);
+        if (kids[n]) ms[n++] = f->global_seq ? f->global_seq : f->max_seq;
+    }
+    for (int l = 1; l < STRATA_KV_LEVELS && !rc; l++) {
+        if (!v->nfiles[l]) continue;
+        uint64_t mx = 0;
+        for (size_t i = 0; i < v->nfiles[l]; i++)
+            if (v->files[l][i]->max_seq > mx) mx = v->files[l][i]->max_seq;
+        kids[n] = tc_level_iter(&db->tc, v->files[l], v->nfiles[l], fill);
+        if (!kids[n]) {
+            rc = st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
+            break;
+        }
+        ms[n++] = mx;
+    }
+    for (size_t i = 0; i < n && !rc; i++)
+        if (!kids[i]) rc = st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
+    if (rc) {
+        for (size_t i = 0; i < n; i++) lsm_iter_destroy(kids[i]);
+        free(kids);
+        free(ms);
+        strata_kv_iter_free(it);
+        return NULL;
+    }
+    it->mi = merge_iter_new(kids, ms, n);
+    free(kids);
+    free(ms);
+    if (!it->mi) goto oom;
+    /* range tombstones of every source */
+    if (atomic_load(&it->mem->num_rd)) it->rds[it->nrds++] = mem_range_dels(it->mem);
+    if (it->imm && atomic_load(&it->imm->num_rd)) it->rds[it->nrds++] = mem_range_dels(it->imm);
+    range_del_list *vl = db_version_range_dels(db, v);
+    if (!vl) {
+        st_error(STRATA_IOERR, "strata_kv_iter_new: reading range tombstones: %s", st_errmsg());
+        strata_kv_iter_free(it);
+        return NULL;
+    }
+    if (vl->n) {
+        rd_ref(vl);
+        it->rds[it->nrds++] = vl;
+    }
+    for (size_t i = 0; i < it->nrds; i++)
+        if (!it->rds[i]) goto oom;
+    return it;
+oom:
+    st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
+    strata_kv_iter_free(it);
+    return NULL;
+}
+
+void strata_kv_iter_free(strata_kv_iter *it)
+{
+    if (!it) return;
+    lsm_iter_destroy(it->mi);
+    for (size_t i = 0; i < it->nrds; i++) rd_unref(it->rds[i]);
+    mem_unref(it->mem);
+    mem_unref(it->imm);
+    strata_kv *db = it->db;
+    if (it->v || it->snap) {
+        pthread_mutex_lock(&db->mu);
+        if (it->v) version_unref(it->v);
+        if (it->snap) db_snapshot_release_locked(db, it->snap);
+        pthread_mutex_unlock(&db->mu);
+    }
+    free(it->lower.p);
+    free(it->upper.p);
+    free(it->key.p);
+    free(it->value.p);
+    free(it->seek.p);
+    free(it);
+}
+
+int strata_kv_iter_valid(const strata_kv_iter *it)
+{
+    return it && it->valid;
+}
+
+void strata_kv_iter_seek(strata_kv_iter *it, const void *key, size_t klen)
+{
+    if (!it || it->status) return;
+    st_slice k = st_slice_make(key, klen);
+    if (it->has_lower && st_slice_cmp(k, buf_slice(&it->lower)) < 0) k = buf_slice(&it->lower);
+    lsm_iter_seek(it->mi, seek_key(it, k, SEQ_MAX, KIND_SEEK));
+    it->dir = 1;
+    find_next(it, 0);
+}
+
+void strata_kv_iter_seek_to_first(strata_kv_iter *it)
+{
+    if (!it || it->status) return;
+    if (it->has_lower) {
+        strata_kv_iter_seek(it, it->lower.p, it->lower.n);
+        return;
+    }
+    lsm_iter_seek_to_first(it->mi);
+    it->dir = 1;
+    find_next(it, 0);
+}
+
+void strata_kv_iter_seek_for_prev(strata_kv_iter *it, const void *key, size_t klen)
+{
+    if (!it || it->status) return;
+    st_slice k = st_slice_make(key, klen);
+    if (it->has_upper && st_slice_cmp(k, buf_slice(&it->upper)) >= 0)
+        lsm_iter_seek_for_prev(it->mi, seek_key(it, buf_slice(&it->upper), SEQ_MAX, KIND_SEEK));
+    else
+        lsm_iter_seek_for_prev(it->mi, seek_key(it, k, 0, 0));
+    it->dir = -1;
+    find_prev(it);
+}
+
+void strata_kv_iter_seek_to_last(strata_kv_iter *it)
+{
+    if (!it || it->status) return;
+    if (it->has_upper)
+        lsm_iter_seek_for_prev(it->mi, seek_key(it, buf_slice(&it->upper), SEQ_MAX, KIND_SEEK));
+    else
+        lsm_iter_seek_to_last(it->mi);
+    it->dir = -1;
+    find_prev(it);
+}
+
+void strata_kv_iter_next(strata_kv_iter *it)
+{
+    if (!it || !it->valid) return;
+    if (it->dir < 0) {
+        /* it->key holds the current key: go to its first entry, then past it */
+        lsm_iter_seek(it->mi, seek_key(it, buf_slice(&it->key), SEQ_MAX, KIND_SEEK));
+        it->dir = 1;
+        find_next(it, 1);
+        return;
+    }
+    if (buf_set(&it->key, ikey_user(lsm_iter_key(it->mi)))) return set_error(it, STRATA_NOMEM);
+    lsm_iter_next(it->mi);
+    find_next(it, 1);
+}
+
+void strata_kv_iter_prev(strata_kv_iter *it)
+{
+    if (!it || !it->valid) return;
+    if (it->dir > 0) {
+        /* before every entry of the current key */
+        st_slice u = ikey_user(lsm_iter_key(it->mi));
+        if (buf_set(&it->key, u)) return set_error(it, STRATA_NOMEM);
+        lsm_iter_seek_for_prev(it->mi, seek_key(it, buf_slice(&it->key), SEQ_MAX, KIND_SEEK));
+        it->dir = -1;
+    }
+    find_prev(it);
+}
+
+const void *strata_kv_iter_key(const strata_kv_iter *it, size_t *klen)
+{
+    if (it->dir > 0) {
+        st_slice u = ikey_user(lsm_iter_key(it->mi));
+        *klen = u.n;
+        return u.p;
+    }
+    *klen = it->key.n;
+    return it->key.p;
+}
+
+const void *strata_kv_iter_value(const strata_kv_iter *it, size_t *vlen)
+{
+    if (it->dir > 0) {
+        st_slice v = lsm_iter_value(it->mi);
+        *vlen = v.n;
+        return v.p;
+    }
+    *vlen = it->value.n;
+    return it->value.p;
+}
+
+int strata_kv_iter_status(const strata_kv_iter *it)
+{
+    return it ? it->status : STRATA_MISUSE;
+}

@@ -1,0 +1,224 @@
+/* lsm/memtable.c — see memtable.h. */
+#include "lsm/memtable.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/status.h"
+
+memtable *mem_new(void)
+{
+    memtable *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    atomic_init(&m->refs, 1);
+    arena_init(&m->arena, 64 * 1024);
+    sl_init(&m->list, &m->arena);
+    pthread_mutex_init(&m->rd_mu, NULL);
+    atomic_init(&m->mem_usage, 0);
+    return m;
+}
+
+void mem_ref(memtable *m)
+{
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+}
+
+void mem_unref(memtable *m)
+{
+    if (!m) return;
+    if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
+    rd_unref(m->rd_cache);
+    free(m->rds);
+    pthread_mutex_destroy(&m->rd_mu);
+    arena_destroy(&m->arena);
+    free(m);
+}
+
+void mem_add(memtable *m, uint64_t seq, int kind, st_slice ukey, st_slice value)
+{
+    if (kind == KIND_RANGE_DEL) {
+        uint8_t *k = arena_alloc_aligned(&m->arena, ukey.n + value.n + 1, 1);
+        memcpy(k, ukey.p, ukey.n);
+        memcpy(k + ukey.n, value.p, value.n);
+        pthread_mutex_lock(&m->rd_mu);
+        if (m->nrd == m->caprd) {
+            size_t nc = m->caprd ? m->caprd * 2 : 16;
+            range_tombstone *n = realloc(m->rds, nc * sizeof *n);
+            if (!n) abort(); /* cannot roll back a half-applied batch */
+            m->rds = n;
+            m->caprd = nc;
+        }
+        range_tombstone *t = &m->rds[m->nrd++];
+        t->start = st_slice_make(k, ukey.n);
+        t->end = st_slice_make(k + ukey.n, value.n);
+        t->seq = seq;
+        atomic_store_explicit(&m->num_rd, m->nrd, memory_order_release);
+        pthread_mutex_unlock(&m->rd_mu);
+        atomic_fetch_add_explicit(&m->mem_usage, ukey.n + value.n + sizeof *t,
+                                  memory_order_relaxed);
+    } else {
+        uint8_t buf[256];
+        size_t n = ukey.n + IKEY_TRAILER;
+        uint8_t *kb = n <= sizeof buf ? buf : malloc(n);
+        if (!kb) abort();
+        st_slice ik = ikey_build(kb, ukey, seq, kind);
+        sl_insert(&m->list, ik, value);
+        if (kb != buf) free(kb);
+        /* entry bytes + node header and ~1.33 links: the data actually buffered (the arena
+         * allocates in blocks, which would overstate a small memtable) */
+        atomic_fetch_add_explicit(&m->mem_usage, n + value.n + 32, memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->num_entries, 1, memory_order_relaxed);
+    }
+    if (seq > atomic_load_explicit(&m->max_seq, memory_order_relaxed))
+        atomic_store_explicit(&m->max_seq, seq, memory_order_release);
+}
+
+range_del_list *mem_range_dels(memtable *m)
+{
+    pthread_mutex_lock(&m->rd_mu);
+    if (!m->rd_cache || m->rd_cache_n != m->nrd) {
+        range_del_list *l = rd_build(m->rds, m->nrd);
+        if (!l) {
+            pthread_mutex_unlock(&m->rd_mu);
+            return NULL;
+        }
+        rd_unref(m->rd_cache);
+        m->rd_cache = l;
+        m->rd_cache_n = m->nrd;
+    }
+    range_del_list *l = m->rd_cache;
+    rd_ref(l);
+    pthread_mutex_unlock(&m->rd_mu);
+    return l;
+}
+
+size_t mem_range_del_raw(memtable *m, range_tombstone **out)
+{
+    pthread_mutex_lock(&m->rd_mu);
+    size_t n = m->nrd;
+    *out = NULL;
+    if (n) {
+        *out = malloc(n * sizeof **out);
+        if (*out)
+            memcpy(*out, m->rds, n * sizeof **out);
+        else
+            n = 0;
+    }
+    pthread_mutex_unlock(&m->rd_mu);
+    return n;
+}
+
+int mem_get(memtable *m, st_slice ukey, uint64_t seq, int *kind, uint64_t *found_seq, st_slice *val,
+            uint64_t *tomb_seq)
+{
+    *tomb_seq = 0;
+    if (atomic_load_explicit(&m->num_rd, memory_order_acquire) > 0) {
+        range_del_list *l = mem_range_dels(m);
+        if (l) {
+            *tomb_seq = rd_max_covering(l, ukey, seq, NULL);
+            rd_unref(l);
+        }
+    }
+    uint8_t buf[256];
+    size_t n = ukey.n + IKEY_TRAILER;
+    uint8_t *kb = n <= sizeof buf ? buf : malloc(n);
+    if (!kb) return MEM_NONE;
+    st_slice target = ikey_build(kb, ukey, seq, KIND_SEEK);
+    sl_iter it;
+    sl_iter_init(&it, &m->list);
+    sl_iter_seek(&it, target);
+    int r = MEM_NONE;
+    if (sl_iter_valid(&it)) {
+        st_slice k = sl_iter_key(&it);
+        if (st_slice_eq(ikey_user(k), ukey)) {
+            uint64_t t = ikey_trailer(k);
+            *kind = (int)(t & 0xff);
+            *found_seq = t >> 8;
+            *val = sl_iter_value(&it);
+            r = MEM_FOUND;
+        }
+    }
+    if (kb != buf) free(kb);
+    return r;
+}
+
+size_t mem_usage(const memtable *m)
+{
+    return atomic_load_explicit(&m->mem_usage, memory_order_relaxed);
+}
+
+int mem_empty(const memtable *m)
+{
+    return atomic_load_explicit(&m->num_entries, memory_order_relaxed) == 0 &&
+           atomic_load_explicit(&m->num_rd, memory_order_relaxed) == 0;
+}
+
+/* ---- iterator ---- */
+
+typedef struct mem_iter {
+    lsm_iter base;
+    memtable *m;
+    sl_iter it;
+} mem_iter;
+
+static int mi_valid(lsm_iter *it)
+{
+    return sl_iter_valid(&((mem_iter *)it)->it);
+}
+static void mi_first(lsm_iter *it)
+{
+    sl_iter_seek_to_first(&((mem_iter *)it)->it);
+}
+static void mi_last(lsm_iter *it)
+{
+    sl_iter_seek_to_last(&((mem_iter *)it)->it);
+}
+static void mi_seek(lsm_iter *it, st_slice k)
+{
+    sl_iter_seek(&((mem_iter *)it)->it, k);
+}
+static void mi_seek_for_prev(lsm_iter *it, st_slice k)
+{
+    sl_iter_seek_for_prev(&((mem_iter *)it)->it, k);
+}
+static void mi_next(lsm_iter *it)
+{
+    sl_iter_next(&((mem_iter *)it)->it);
+}
+static void mi_prev(lsm_iter *it)
+{
+    sl_iter_prev(&((mem_iter *)it)->it);
+}
+static st_slice mi_key(lsm_iter *it)
+{
+    return sl_iter_key(&((mem_iter *)it)->it);
+}
+static st_slice mi_value(lsm_iter *it)
+{
+    return sl_iter_value(&((mem_iter *)it)->it);
+}
+static int mi_status(lsm_iter *it)
+{
+    return STRATA_OK;
+}
+static void mi_destroy(lsm_iter *it)
+{
+    mem_iter *mi = (mem_iter *)it;
+    mem_unref(mi->m);
+    free(mi);
+}
+
+static const lsm_iter_ops mem_iter_ops = {mi_valid,         mi_first,  mi_last,   mi_seek,
+                                          mi_seek_for_prev, mi_next,   mi_prev,   mi_key,
+                                          mi_value,         mi_status, mi_destroy};
+
+lsm_iter *mem_iter_new(memtable *m)
+{
+    mem_iter *mi = malloc(sizeof *mi);
+    if (!mi) return NULL;
+    mi->base.ops = &mem_iter_ops;
+    mi->m = m;
+    mem_ref(m);
+    sl_iter_init(&mi->it, &m->list);
+    return &mi->base;
+}

@@ -1,0 +1,69 @@
+/*
+ * lsm/memtable.h — the in-memory write buffer: an arena skiplist of internal keys (point puts and
+ * deletes) and, beside it, the range tombstones written to it.
+ *
+ * Thread-safety: one writer at a time (the db's commit leader: mem_add), readers concurrently
+ * without locks on the skiplist. Range tombstones are kept in an array under a small mutex; the
+ * fragmented view (range_del.h) is built lazily on the first read after a change and shared by
+ * readers through a reference. Reference counted: the db holds one reference, iterators and
+ * readers take their own.
+ */
+#ifndef STRATA_LSM_MEMTABLE_H
+#define STRATA_LSM_MEMTABLE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lsm/dbformat.h"
+#include "lsm/iter.h"
+#include "lsm/range_del.h"
+#include "lsm/skiplist.h"
+#include "util/arena.h"
+
+typedef struct memtable {
+    _Atomic long refs;
+    arena arena;
+    skiplist list;
+    pthread_mutex_t rd_mu;    /* guards the tombstone array and the cached fragments */
+    range_tombstone *rds;     /* keys in the arena */
+    size_t nrd, caprd;        /* caprd grows by doubling */
+    range_del_list *rd_cache; /* fragments of rds[0..rd_cache_n), or NULL */
+    size_t rd_cache_n;
+    _Atomic size_t num_rd;    /* readable without the mutex */
+    _Atomic size_t mem_usage; /* approximate bytes */
+    _Atomic uint64_t max_seq; /* largest sequence added (0 if empty) */
+    _Atomic uint64_t num_entries;
+    uint64_t log_number; /* the WAL holding this memtable's writes */
+} memtable;
+
+memtable *mem_new(void);
+void mem_ref(memtable *m);
+void mem_unref(memtable *m);
+
+/* Adds one entry. kind KIND_PUT/KIND_DELETE: ukey, value. KIND_RANGE_DEL: ukey = start, value =
+ * end (REQUIRES start < end). REQUIRES: writers serialised; seq not already used for ukey. */
+void mem_add(memtable *m, uint64_t seq, int kind, st_slice ukey, st_slice value);
+
+enum { MEM_NONE = 0, MEM_FOUND = 1 };
+/* Looks up the newest point entry of ukey with sequence <= seq: returns MEM_FOUND with *kind,
+ * *found_seq and *val (pointing into the memtable: valid while a reference is held), or
+ * MEM_NONE. *tomb_seq receives the largest range tombstone sequence <= seq covering ukey (0 if
+ * none). */
+int mem_get(memtable *m, st_slice ukey, uint64_t seq, int *kind, uint64_t *found_seq, st_slice *val,
+            uint64_t *tomb_seq);
+
+/* The fragmented range tombstones (a new reference, release with rd_unref); never NULL unless
+ * out of memory. */
+range_del_list *mem_range_dels(memtable *m);
+/* A snapshot copy of the raw tombstones (pointers into the arena): *out malloc'd. */
+size_t mem_range_del_raw(memtable *m, range_tombstone **out);
+
+size_t mem_usage(const memtable *m);
+int mem_empty(const memtable *m);
+
+/* An iterator over the point entries (every version), as lsm_iter. Holds a reference. */
+lsm_iter *mem_iter_new(memtable *m);
+
+#endif

@@ -1,0 +1,184 @@
+/* lsm/skiplist.c — see skiplist.h. */
+#include "lsm/skiplist.h"
+
+#include <string.h>
+
+#include "lsm/dbformat.h"
+
+struct sl_node {
+    const uint8_t *key; /* ikey bytes, then value bytes */
+    uint32_t klen;
+    uint32_t vlen;
+    _Atomic(sl_node *) next[]; /* height links */
+};
+
+static inline sl_node *node_next(sl_node *n, int level)
+{
+    return atomic_load_explicit(&n->next[level], memory_order_acquire);
+}
+
+static inline void node_set_next(sl_node *n, int level, sl_node *x)
+{
+    atomic_store_explicit(&n->next[level], x, memory_order_release);
+}
+
+static inline st_slice node_key(const sl_node *n)
+{
+    return st_slice_make(n->key, n->klen);
+}
+
+static sl_node *new_node(skiplist *s, int height, st_slice ikey, st_slice value)
+{
+    size_t hdr = sizeof(sl_node) + sizeof(_Atomic(sl_node *)) * (size_t)height;
+    uint8_t *mem = arena_alloc(s->arena, hdr + ikey.n + value.n);
+    sl_node *n = (sl_node *)mem;
+    uint8_t *data = mem + hdr;
+    if (ikey.n) memcpy(data, ikey.p, ikey.n);
+    if (value.n) memcpy(data + ikey.n, value.p, value.n);
+    n->key = data;
+    n->klen = (uint32_t)ikey.n;
+    n->vlen = (uint32_t)value.n;
+    for (int i = 0; i < height; i++) atomic_init(&n->next[i], NULL);
+    return n;
+}
+
+void sl_init(skiplist *s, arena *a)
+{
+    s->arena = a;
+    s->rnd = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)s;
+    atomic_init(&s->max_height, 1);
+    s->head = new_node(s, SL_MAX_HEIGHT, st_slice_make(NULL, 0), st_slice_make(NULL, 0));
+}
+
+static int random_height(skiplist *s)
+{
+    int h = 1;
+    while (h < SL_MAX_HEIGHT) {
+        s->rnd ^= s->rnd << 13;
+        s->rnd ^= s->rnd >> 7;
+        s->rnd ^= s->rnd << 17;
+        if ((s->rnd & 3) != 0) break; /* branching factor 4 */
+        h++;
+    }
+    return h;
+}
+
+/* First node >= key; fills prev[level] with the last node < key per level when prev != NULL. */
+static sl_node *find_ge(const skiplist *s, st_slice key, sl_node **prev)
+{
+    sl_node *x = s->head;
+    int level = atomic_load_explicit(&s->max_height, memory_order_relaxed) - 1;
+    for (;;) {
+        sl_node *next = node_next(x, level);
+        if (next && ikey_cmp(node_key(next), key) < 0) {
+            x = next;
+        } else {
+            if (prev) prev[level] = x;
+            if (level == 0) return next;
+            level--;
+        }
+    }
+}
+
+/* Last node < key, or head. */
+static sl_node *find_lt(const skiplist *s, st_slice key)
+{
+    sl_node *x = s->head;
+    int level = atomic_load_explicit(&s->max_height, memory_order_relaxed) - 1;
+    for (;;) {
+        sl_node *next = node_next(x, level);
+        if (next && ikey_cmp(node_key(next), key) < 0) {
+            x = next;
+        } else {
+            if (level == 0) return x;
+            level--;
+        }
+    }
+}
+
+static sl_node *find_last(const skiplist *s)
+{
+    sl_node *x = s->head;
+    int level = atomic_load_explicit(&s->max_height, memory_order_relaxed) - 1;
+    for (;;) {
+        sl_node *next = node_next(x, level);
+        if (next) {
+            x = next;
+        } else {
+            if (level == 0) return x;
+            level--;
+        }
+    }
+}
+
+void sl_insert(skiplist *s, st_slice ikey, st_slice value)
+{
+    sl_node *prev[SL_MAX_HEIGHT];
+    find_ge(s, ikey, prev);
+    int height = random_height(s);
+    int maxh = atomic_load_explicit(&s->max_height, memory_order_relaxed);
+    if (height > maxh) {
+        for (int i = maxh; i < height; i++) prev[i] = s->head;
+        /* Readers seeing the new height before the links find NULL at head: fine. */
+        atomic_store_explicit(&s->max_height, height, memory_order_relaxed);
+    }
+    sl_node *x = new_node(s, height, ikey, value);
+    for (int i = 0; i < height; i++) {
+        atomic_store_explicit(&x->next[i], node_next(prev[i], i), memory_order_relaxed);
+        node_set_next(prev[i], i, x);
+    }
+}
+
+void sl_iter_init(sl_iter *it, const skiplist *s)
+{
+    it->list = s;
+    it->node = NULL;
+}
+
+st_slice sl_iter_key(const sl_iter *it)
+{
+    return node_key(it->node);
+}
+
+st_slice sl_iter_value(const sl_iter *it)
+{
+    return st_slice_make(it->node->key + it->node->klen, it->node->vlen);
+}
+
+void sl_iter_next(sl_iter *it)
+{
+    it->node = node_next(it->node, 0);
+}
+
+void sl_iter_prev(sl_iter *it)
+{
+    sl_node *x = find_lt(it->list, node_key(it->node));
+    it->node = x == it->list->head ? NULL : x;
+}
+
+void sl_iter_seek(sl_iter *it, st_slice ikey)
+{
+    it->node = find_ge(it->list, ikey, NULL);
+}
+
+void sl_iter_seek_for_prev(sl_iter *it, st_slice ikey)
+{
+    sl_node *x = find_ge(it->list, ikey, NULL);
+    if (x && ikey_cmp(node_key(x), ikey) == 0) {
+        it->node = x;
+        return;
+    }
+    x = find_lt(it->list, ikey);
+    it->node = x == it->list->head ? NULL : x;
+}
+
+void sl_iter_seek_to_first(sl_iter *it)
+{
+    it->node = node_next(it->list->head, 0);
+}
+
+void sl_iter_seek_to_last(sl_iter *it)
+{
+    sl_node *x = find_last(it->list);
+    it->node = x == it->list->head ? NULL : x;
+}

@@ -1,0 +1,59 @@
+/*
+ * lsm/skiplist.h — the memtable's ordered index: an arena skiplist of (internal key, value)
+ * entries, after LevelDB's db/skiplist.h.
+ *
+ * Each node is one arena allocation holding its links, its internal key and its value. Order is
+ * internal-key order (dbformat.h: user key ascending, trailer descending).
+ *
+ * Thread-safety: ONE writer at a time (the caller serialises sl_insert), any number of readers
+ * concurrently and without locks. A node is fully initialised before it is published with a
+ * release store of its level-0 link; readers follow links with acquire loads. Nodes are never
+ * removed: they live until the arena is destroyed.
+ */
+#ifndef STRATA_LSM_SKIPLIST_H
+#define STRATA_LSM_SKIPLIST_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "util/arena.h"
+#include "util/slice.h"
+
+#define SL_MAX_HEIGHT 12
+
+typedef struct sl_node sl_node;
+
+typedef struct skiplist {
+    arena *arena;
+    sl_node *head;
+    _Atomic int max_height;
+    uint64_t rnd; /* writer-only */
+} skiplist;
+
+/* REQUIRES: a outlives the list. */
+void sl_init(skiplist *s, arena *a);
+/* Copies ikey and value into the arena and links the entry in.
+ * REQUIRES: external serialisation of writers; no entry with an equal internal key. */
+void sl_insert(skiplist *s, st_slice ikey, st_slice value);
+
+/* A position in the list; plain struct, no allocation. */
+typedef struct sl_iter {
+    const skiplist *list;
+    sl_node *node;
+} sl_iter;
+
+void sl_iter_init(sl_iter *it, const skiplist *s);
+static inline int sl_iter_valid(const sl_iter *it)
+{
+    return it->node != NULL;
+}
+st_slice sl_iter_key(const sl_iter *it);
+st_slice sl_iter_value(const sl_iter *it);
+void sl_iter_next(sl_iter *it);
+void sl_iter_prev(sl_iter *it);                         /* O(log n) search, as LevelDB */
+void sl_iter_seek(sl_iter *it, st_slice ikey);          /* first entry >= ikey */
+void sl_iter_seek_for_prev(sl_iter *it, st_slice ikey); /* last entry <= ikey */
+void sl_iter_seek_to_first(sl_iter *it);
+void sl_iter_seek_to_last(sl_iter *it);
+
+#endif
