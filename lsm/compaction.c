@@ -420,7 +420,7 @@ static int run_compaction(strata_kv *db, compaction *c)
     pthread_mutex_unlock(&db->mu);
 
     int rc = STRATA_OK;
-    uint64_t bytes_read = 0;
+    uint64_t bytes_read = 0, ndropped = 0;
     size_t nall = c->nin[0] + c->nin[1];
     file_meta **all = malloc((nall ? nall : 1) * sizeof *all);
     uint8_t *drop = calloc(nall ? nall : 1, 1);
@@ -461,7 +461,6 @@ static int run_compaction(strata_kv *db, compaction *c)
         goto done;
     }
     size_t nk = 0;
-    uint64_t ndropped = 0;
     for (size_t i = 0; i < nall; i++) {
         if (cs.rd->n && file_fully_covered(&cs, all[i])) {
             drop[i] = 1;

@@ -582,6 +582,12 @@ static int make_room(strata_kv *db, int force)
         int rc = path ? wal_writer_open(db->env, path, &w) : STRATA_NOMEM;
         free(path);
         if (rc) return rc;
+        /* a synced record in the new log is only durable with its directory entry */
+        rc = db->env->sync_dir(db->env, db->dir);
+        if (rc) {
+            wal_writer_close(w);
+            return rc;
+        }
         memtable *m = mem_new();
         if (!m) {
             wal_writer_close(w);
