@@ -85,9 +85,13 @@ int vset_log_and_apply(version_set *vs, version_edit *e)
     version *v;
     int rc = vset_apply(vs, e, &v);
     if (rc) return rc;
+    /* The files the edit adds were written and synced by their builders, but a new file's
+     * directory entry survives a power loss only after a sync of its directory: make them
+     * durable (once per edit) before the manifest names them. */
+    if (e->nadded) rc = vs->env->sync_dir(vs->env, vs->dir);
     uint8_t *rec;
     size_t n;
-    rc = ve_encode(e, &rec, &n);
+    if (!rc) rc = ve_encode(e, &rec, &n);
     if (!rc) {
         rc = wal_writer_add(vs->manifest, rec, n, 1);
         free(rec);
