@@ -288,16 +288,14 @@ static int cmp_u64p(const void *a, const void *b)
 static int recover(strata_kv *db, int fresh)
 {
     int rc;
-    if (fresh) {
-        rc = vset_new_manifest(&db->vs);
-        if (rc) return rc;
-    } else {
+    if (!fresh) {
         rc = vset_recover(&db->vs);
         if (rc) return rc;
-        rc = vset_new_manifest(&db->vs);
-        if (rc) return rc;
     }
-    /* replay the WALs the manifest does not cover */
+    /* Files numbered at or past the manifest's next file number can exist: created (and their
+     * directory entry made durable) but never logged before a crash. New files must not reuse
+     * those numbers (they are created exclusively), so the counter moves past every numbered
+     * file in the directory; the unreferenced ones are deleted once the open succeeded. */
     char **names = NULL;
     size_t nn = 0;
     rc = db->env->list(db->env, db->dir, &names, &nn);
@@ -306,19 +304,25 @@ static int recover(strata_kv *db, int fresh)
     size_t nl = 0;
     for (size_t i = 0; i < nn; i++) {
         uint64_t num;
-        if (logs && db_parse_filename(names[i], &num) == DBF_LOG && num >= db->vs.log_number)
-            logs[nl++] = num;
+        int t = db_parse_filename(names[i], &num);
+        if (t == DBF_LOG || t == DBF_SST || t == DBF_MANIFEST || t == DBF_TEMP) {
+            if (num >= db->vs.next_file) db->vs.next_file = num + 1;
+        }
+        if (logs && t == DBF_LOG && num >= db->vs.log_number) logs[nl++] = num;
         free(names[i]);
     }
     free(names);
     if (!logs) return st_error(STRATA_NOMEM, "open: out of memory");
+    rc = vset_new_manifest(&db->vs);
+    if (rc) {
+        free(logs);
+        return rc;
+    }
+    /* replay the WALs the manifest does not cover */
     qsort(logs, nl, sizeof *logs, cmp_u64p);
     memtable *mem = mem_new();
     uint64_t max_seq = db->vs.last_seq;
-    for (size_t i = 0; i < nl && !rc; i++) {
-        if (logs[i] >= db->vs.next_file) db->vs.next_file = logs[i] + 1;
-        rc = recover_log(db, logs[i], &mem, &max_seq);
-    }
+    for (size_t i = 0; i < nl && !rc; i++) rc = recover_log(db, logs[i], &mem, &max_seq);
     free(logs);
     if (!rc && !mem_empty(mem)) {
         uint64_t num = vset_new_file_number(&db->vs);
