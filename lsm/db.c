@@ -169,8 +169,9 @@ void db_snapshot_release_locked(strata_kv *db, strata_kv_snapshot *s)
     free(s);
 }
 
-range_del_list *db_version_range_dels(strata_kv *db, version *v)
+range_del_list *db_version_range_dels(strata_kv *db, version *v, int *rc)
 {
+    *rc = STRATA_OK;
     range_del_list *l = atomic_load_explicit(&v->rd_cache, memory_order_acquire);
     if (l) return l;
     size_t n = 0, cap = 0;
@@ -178,7 +179,7 @@ range_del_list *db_version_range_dels(strata_kv *db, version *v)
     for (int lv = 0; lv < STRATA_KV_LEVELS; lv++)
         for (size_t i = 0; i < v->nfiles[lv]; i++) {
             sst_reader *r;
-            if (tc_find(&db->tc, v->files[lv][i], &r, NULL)) {
+            if ((*rc = tc_find(&db->tc, v->files[lv][i], &r, NULL))) {
                 free(all);
                 return NULL;
             }
@@ -190,6 +191,7 @@ range_del_list *db_version_range_dels(strata_kv *db, version *v)
                 range_tombstone *na = realloc(all, cap * sizeof *na);
                 if (!na) {
                     free(all);
+                    *rc = st_error(STRATA_NOMEM, "range tombstones: out of memory");
                     return NULL;
                 }
                 all = na;
@@ -199,7 +201,10 @@ range_del_list *db_version_range_dels(strata_kv *db, version *v)
         }
     l = rd_build(all, n);
     free(all);
-    if (!l) return NULL;
+    if (!l) {
+        *rc = st_error(STRATA_NOMEM, "range tombstones: out of memory");
+        return NULL;
+    }
     range_del_list *expected = NULL;
     if (!atomic_compare_exchange_strong(&v->rd_cache, &expected, l)) {
         rd_unref(l);
