@@ -580,11 +580,15 @@ static int make_room(strata_kv *db, int force)
             db->stall_us += now_us() - t0;
             continue;
         }
-        /* switch to a new memtable and WAL */
+        /* switch to a new memtable and WAL. The old WAL is synced first: a synced write to
+         * the new WAL must not survive a power loss that drops the unsynced tail of the old one
+         * (recovery must find a prefix of the acknowledged batches). One fdatasync per switch. */
+        int rc = wal_writer_sync(db->log);
+        if (rc) return rc;
         uint64_t num = vset_new_file_number(&db->vs);
         char *path = db_filename(db->dir, "log", num);
         wal_writer *w = NULL;
-        int rc = path ? wal_writer_open(db->env, path, &w) : STRATA_NOMEM;
+        rc = path ? wal_writer_open(db->env, path, &w) : STRATA_NOMEM;
         free(path);
         if (rc) return rc;
         memtable *m = mem_new();
@@ -592,7 +596,7 @@ static int make_room(strata_kv *db, int force)
             wal_writer_close(w);
             return st_error(STRATA_NOMEM, "write: out of memory for a memtable");
         }
-        /* the old WAL was written (and synced as asked) already: closing loses nothing */
+        /* the old WAL is written and synced: closing loses nothing */
         wal_writer_close(db->log);
         db->log = w;
         db->log_number = num;
