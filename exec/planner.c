@@ -393,11 +393,18 @@ static plan_node *unnest(exec_ctx *ctx, plan_node *child, const plan_expr *e, in
     return j;
 }
 
+/* > 0 while rewriting the input of UPDATE / DELETE: that input must stay a chain of filters
+ * over the table's scan (it carries the row keys), so subqueries are not unnested there. */
+static _Thread_local int no_unnest;
+
 static plan_node *rewrite(exec_ctx *ctx, const plan_node *p)
 {
     if (!p) return NULL;
     plan_node *c = copy_node(ctx, p);
+    int dml = p->kind == PLAN_UPDATE || p->kind == PLAN_DELETE;
+    no_unnest += dml;
     c->left = rewrite(ctx, p->left);
+    no_unnest -= dml;
     c->right = rewrite(ctx, p->right);
     if (c->kind == PLAN_FILTER) {
         plan_expr *conj[MAX_CONJ], *rest[MAX_CONJ];
@@ -410,7 +417,7 @@ static plan_node *rewrite(exec_ctx *ctx, const plan_node *p)
                 e = e->u.unary.arg;
                 negate = 1;
             }
-            plan_node *j = unnest(ctx, in, e, negate);
+            plan_node *j = no_unnest ? NULL : unnest(ctx, in, e, negate);
             if (j)
                 in = j;
             else
