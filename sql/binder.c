@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sql/sql_format.h"
 #include "strata_status.h"
 
 /* ---------------------------------------------------------------- errors */
@@ -986,7 +987,7 @@ static plan_expr *bind_expr(sql_binder *b, scope *s, const sql_expr *e)
  * sql_stmt_to_string; names in it resolve in the view's namespace). The binder expands it
  * wherever it is named; DML on it is refused. User options may not contain '.', so no table
  * can become a view by accident. */
-#define VIEW_OPTION "strata.view"
+#define VIEW_OPTION SQL_VIEW_OPTION
 
 static const char *view_sql(const cat_table *t)
 {
