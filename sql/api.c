@@ -82,7 +82,8 @@ struct strata_stmt {
     char **lines;
     int nlines, line;
     /* column access */
-    char **text; /* [ncols] rendered text of the current row */
+    char **text; /* [ntext] rendered text of the current row */
+    int ntext;
 };
 
 static _Thread_local char open_errmsg[1024];
@@ -255,8 +256,7 @@ static void stmt_stop(strata_stmt *s)
 static void free_text(strata_stmt *s)
 {
     if (!s->text) return;
-    int n = s->bound.plan ? s->bound.plan->ncols : 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < s->ntext; i++) {
         free(s->text[i]);
         s->text[i] = NULL;
     }
@@ -274,6 +274,7 @@ static int stmt_bind(strata_stmt *s)
     free_text(s);
     free(s->text);
     s->text = NULL;
+    s->ntext = 0;
     cat_snap_release(s->snap);
     s->snap = NULL;
     arena_destroy(&s->plan_arena);
@@ -291,6 +292,7 @@ static int stmt_bind(strata_stmt *s)
     if (s->ast->kind == SQL_ST_EXPLAIN) ncols = 1;
     s->text = calloc((size_t)(ncols ? ncols : 1), sizeof *s->text);
     if (!s->text) return conn_error(c, STRATA_NOMEM, "out of memory");
+    s->ntext = ncols;
     if (s->bound.nparams > s->nparams) {
         sql_value *p = realloc(s->params, sizeof *p * (size_t)s->bound.nparams);
         char **pb = realloc(s->param_bufs, sizeof *pb * (size_t)s->bound.nparams);
