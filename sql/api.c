@@ -571,7 +571,13 @@ static int run_ddl(strata_stmt *s)
     if (rc != STRATA_OK) {
         cat_txn_abort(tx);
         strata_kv_batch_free(batch);
-        return conn_st_error(c, rc);
+        conn_st_error(c, rc);
+        /* the catalog names the object; add where the statement names it */
+        size_t n = strlen(c->errmsg);
+        if (st->name.tok.line && n < sizeof c->errmsg)
+            snprintf(c->errmsg + n, sizeof c->errmsg - n, " at line %u, column %u",
+                     (unsigned)st->name.tok.line, (unsigned)st->name.tok.col);
+        return rc;
     }
     if (strata_kv_batch_count(batch) == 0) {
         cat_txn_abort(tx); /* IF [NOT] EXISTS and nothing to do */
