@@ -802,12 +802,26 @@ static plan_expr *bind_expr(sql_binder *b, scope *s, const sql_expr *e)
         if (e->u.i > b->nparams) b->nparams = (int)e->u.i;
         return p;
     }
-    case SQL_E_COLUMN:
+    case SQL_E_COLUMN: {
+        /* CURRENT_TIMESTAMP is now() unless a column has that name */
+        int is_now = !e->table && strcmp(e->name, "current_timestamp") == 0;
+        if (is_now) {
+            int idx, t, found = 0;
+            for (scope *x = s; x && !found; x = x->parent)
+                found = scope_find(b, x, e, &idx, &t) != 0;
+            if (b->rc) return NULL;
+            if (!found) {
+                plan_expr *f = plan_expr_new(b->arena, PEX_FUNC, STRATA_TYPE_TIMESTAMP);
+                f->u.func.fn = PLAN_FN_NOW;
+                return f;
+            }
+        }
         if (!s) {
             berr(b, STRATA_ERROR, &e->tok, "no such column: %s", e->name);
             return NULL;
         }
         return bind_column(b, s, e);
+    }
     case SQL_E_STAR:
         berr(b, STRATA_SYNTAX, &e->tok, "* is only allowed in a select list or count(*)");
         return NULL;

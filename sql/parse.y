@@ -186,6 +186,10 @@ ccons ::= DEFAULT LP expr(X) RP. {
     sql_coldef *c = sql_last_column(pParse);
     if (c) c->dflt = X;
 }
+ccons ::= DEFAULT ID(X). { /* DEFAULT CURRENT_TIMESTAMP */
+    sql_coldef *c = sql_last_column(pParse);
+    if (c) c->dflt = sql_expr_column(pParse, &X, NULL, NULL);
+}
 ccons ::= DEFAULT PLUS term(X). {
     sql_coldef *c = sql_last_column(pParse);
     if (c) c->dflt = X;
