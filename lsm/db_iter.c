@@ -124,8 +124,11 @@ static void find_next(strata_kv_iter *it, int skipping)
             }
             if (buf_set(&it->key, u)) return set_error(it, STRATA_NOMEM);
             skipping = 1;
-            if (it->has_upper && st_slice_cmp(f->end, buf_slice(&it->upper)) >= 0) break;
-            merge_iter_reseek_older(mi, 1, t, seek_key(it, f->end, SEQ_MAX, KIND_SEEK));
+            /* newer children may hold keys inside the fragment: only older ones jump */
+            st_slice end = f->end;
+            if (it->has_upper && st_slice_cmp(end, buf_slice(&it->upper)) > 0)
+                end = buf_slice(&it->upper);
+            merge_iter_reseek_older(mi, 1, t, seek_key(it, end, SEQ_MAX, KIND_SEEK));
             continue;
         }
         /* a point delete (or anything else): hide every older version of this key */
@@ -175,12 +178,11 @@ static void find_prev(strata_kv_iter *it)
             it->valid = 1;
             return;
         }
-        if (it->has_lower && st_slice_cmp(f->start, buf_slice(&it->lower)) <= 0) {
-            it->valid = 0;
-            return;
-        }
         /* older children jump before the fragment; newer ones continue where they are */
-        merge_iter_reseek_older(mi, -1, t, seek_key(it, f->start, SEQ_MAX, KIND_SEEK));
+        st_slice start = f->start;
+        if (it->has_lower && st_slice_cmp(start, buf_slice(&it->lower)) < 0)
+            start = buf_slice(&it->lower);
+        merge_iter_reseek_older(mi, -1, t, seek_key(it, start, SEQ_MAX, KIND_SEEK));
     }
 }
 

@@ -384,6 +384,16 @@ strata_env *io_uring_env_probe(const char **reason)
 {
     static char why[200];
     struct io_uring ring;
+#ifdef STRATA_TEST_HOOKS
+    /* tests of the fallback path (a child process sets it before the first env_uring call) */
+    const char *force = getenv("STRATA_TEST_URING_FAIL");
+    if (force && *force) {
+        snprintf(why, sizeof why, "io_uring_queue_init: %s (forced by STRATA_TEST_URING_FAIL)",
+                 strerror(ENOSYS));
+        *reason = why;
+        return NULL;
+    }
+#endif
     int rc = ring_init(&ring, 4);
     if (rc < 0) {
         snprintf(why, sizeof why, "io_uring_queue_init: %s", strerror(-rc));

@@ -52,7 +52,7 @@ static const uint8_t *window(wal_reader *r, uint64_t off, size_t n, int *rc)
     if (want > r->buf_cap) {
         uint8_t *nb = malloc(want);
         if (!nb) {
-            *rc = st_error(STRATA_NOMEM, "wal %s: out of memory for a record of %zu bytes", r->name,
+            *rc = st_error(STRATA_NOMEM, "log %s: out of memory for a record of %zu bytes", r->name,
                            n);
             return NULL;
         }
@@ -66,7 +66,7 @@ static const uint8_t *window(wal_reader *r, uint64_t off, size_t n, int *rc)
     r->win_n = *rc == STRATA_OK ? got : 0;
     if (*rc != STRATA_OK) return NULL;
     if (got < n) {
-        *rc = st_error(STRATA_IOERR, "wal %s: file shrank while being read (offset %llu)", r->name,
+        *rc = st_error(STRATA_IOERR, "log %s: file shrank while being read (offset %llu)", r->name,
                        (unsigned long long)off);
         return NULL;
     }
@@ -134,7 +134,7 @@ static int bad_record(wal_reader *r, uint64_t at, uint64_t search_from, const ch
     if (v == 0) return torn(r, at);
     r->off = at;
     return r->final = st_error(STRATA_CORRUPT,
-                               "wal %s: %s in the record at offset %llu, and valid records follow",
+                               "log %s: %s in the record at offset %llu, and valid records follow",
                                r->name, what, (unsigned long long)at);
 }
 
@@ -144,7 +144,7 @@ int wal_reader_next(wal_reader *r, const uint8_t **rec, size_t *n)
     *n = 0;
     if (r->final) {
         if (r->final == STRATA_CORRUPT)
-            return st_error(STRATA_CORRUPT, "wal %s: corrupt at offset %llu", r->name,
+            return st_error(STRATA_CORRUPT, "log %s: corrupt at offset %llu", r->name,
                             (unsigned long long)r->off);
         return r->final;
     }
@@ -172,7 +172,7 @@ int wal_reader_open(strata_env *env, const char *path, wal_reader **out)
     *out = NULL;
     size_t pl = strlen(path);
     wal_reader *r = calloc(1, sizeof *r + pl + 1);
-    if (!r) return st_error(STRATA_NOMEM, "wal %s: out of memory", path);
+    if (!r) return st_error(STRATA_NOMEM, "log %s: out of memory", path);
     char *name = (char *)(r + 1);
     memcpy(name, path, pl + 1);
     r->name = name;
