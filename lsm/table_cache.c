@@ -2,6 +2,7 @@
 #include "lsm/table_cache.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,13 @@ int tc_find(table_cache *tc, const file_meta *f, sst_reader **r, range_del_list 
     tc_entry *e = calloc(1, sizeof *e);
     int rc = (!path || !e) ? st_error(STRATA_NOMEM, "table cache: out of memory") : STRATA_OK;
     if (!rc) rc = sst_reader_open(tc->env, path, f->number, tc->bc, &e->r);
+    if (rc == STRATA_NOTFOUND) {
+        /* a file of a version is missing: the database is damaged. Never let this read as
+         * "key not found" (a get would answer that the key is absent). */
+        char why[256];
+        snprintf(why, sizeof why, "%s", st_errmsg());
+        rc = st_error(STRATA_CORRUPT, "sst %s: listed in the MANIFEST but missing (%s)", path, why);
+    }
     if (!rc) {
         size_t n = 0;
         const range_tombstone *ts = sst_reader_range_dels(e->r, &n);
