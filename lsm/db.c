@@ -264,7 +264,7 @@ static int recover_log(strata_kv *db, uint64_t number, memtable **mem, uint64_t 
             /* write it out as an L0 table now */
             uint64_t num = vset_new_file_number(&db->vs);
             file_meta *f = NULL;
-            rc = db_write_l0(db, *mem, num, &f);
+            rc = db_write_l0(db, *mem, num, SEQ_MAX, &f);
             if (!rc && f) {
                 version_edit e;
                 ve_init(&e);
@@ -332,7 +332,7 @@ static int recover(strata_kv *db, int fresh)
     if (!rc && !mem_empty(mem)) {
         uint64_t num = vset_new_file_number(&db->vs);
         file_meta *f = NULL;
-        rc = db_write_l0(db, mem, num, &f);
+        rc = db_write_l0(db, mem, num, SEQ_MAX, &f);
         if (!rc && f) {
             version_edit e;
             ve_init(&e);
