@@ -572,10 +572,14 @@ static int make_room(strata_kv *db, int force)
             uint64_t t0 = now_us();
             db_maybe_schedule(db);
             if (db->imm || (int)db->vs.current->nfiles[0] >= db->opt.level0_stop_trigger) {
-                if (db->bg_started)
+                if (db->bg_started) {
                     pthread_cond_wait(&db->bg_cv, &db->mu);
-                else if (db->bg_error == 0 && db->imm)
-                    return st_error(STRATA_ERROR, "write stall: no background thread progress");
+                } else {
+                    /* inline mode: another thread holds the compaction; let it progress */
+                    pthread_mutex_unlock(&db->mu);
+                    usleep(1000);
+                    pthread_mutex_lock(&db->mu);
+                }
             }
             db->stall_us += now_us() - t0;
             continue;
@@ -591,6 +595,12 @@ static int make_room(strata_kv *db, int force)
         rc = path ? wal_writer_open(db->env, path, &w) : STRATA_NOMEM;
         free(path);
         if (rc) return rc;
+        /* a synced record in the new log is only durable with its directory entry */
+        rc = db->env->sync_dir(db->env, db->dir);
+        if (rc) {
+            wal_writer_close(w);
+            return rc;
+        }
         memtable *m = mem_new();
         if (!m) {
             wal_writer_close(w);

@@ -84,27 +84,31 @@ int vset_log_and_apply(version_set *vs, version_edit *e)
         e->has_log_number = 1;
         e->log_number = vs->log_number;
     }
-    e->has_next_file = 1;
-    e->next_file = vs->next_file;
     if (!e->has_last_seq) {
         e->has_last_seq = 1;
         e->last_seq = vs->last_seq;
     }
     version *v;
-    int rc = vset_apply(vs, e, &v);
+    int rc = STRATA_OK;
+    if (!vs->manifest) rc = vset_new_manifest(vs); /* the last append failed: start afresh */
+    e->has_next_file = 1;
+    e->next_file = vs->next_file;
+    if (!rc) rc = vset_apply(vs, e, &v);
     if (rc) return rc;
-    /* The files the edit adds were written and synced by their builders, but a new file's
-     * directory entry survives a power loss only after a sync of its directory: make them
-     * durable (once per edit) before the manifest names them. */
-    if (e->nadded) rc = vs->env->sync_dir(vs->env, vs->dir);
     uint8_t *rec;
     size_t n;
+    /* files created since the last edit (SSTs, a WAL) must survive a power loss once the edit
+     * that names them is durable: make their directory entries durable first */
+    rc = vs->env->sync_dir(vs->env, vs->dir);
     if (!rc) rc = ve_encode(e, &rec, &n);
     if (!rc) {
         rc = wal_writer_add(vs->manifest, rec, n, 1);
         free(rec);
     }
     if (rc) {
+        /* the manifest may end in a partial record: never append after it */
+        wal_writer_close(vs->manifest);
+        vs->manifest = NULL;
         v->refs = 1;
         v->prev = v->next = v; /* not in the list: unref frees it */
         version_unref(v);

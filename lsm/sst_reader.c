@@ -2,8 +2,9 @@
  * lsm/sst_reader.c — serving gets, multi-gets and iterators from one SST (layout in
  * lsm/sst_format.h).
  *
- * Open reads the footer (one read), then the meta region between the last data block and the
- * footer (one read): filter, range-del, properties and index blocks. Each is verified
+ * Open reads the last 64 KiB of the file: the footer and, unless the table is large, the whole
+ * meta region between the last data block and the footer (else a second read): filter,
+ * range-del, properties and index blocks. Each is verified
  * (checksum, lengths against the file size) and decoded into the reader: the index becomes an
  * array of (last key, offset, size) searched by binary search, so a get costs one binary search
  * over the index, one data block (cache or one read) and a seek inside it.
@@ -243,6 +244,9 @@ static int block_iter_error(sst_reader *r, const block_iter *it, uint64_t off)
 
 /* ---- open ---- */
 
+/* Bytes read at the end of the file by open: the footer and, when it fits, the meta region. */
+#define SST_OPEN_TAIL (64u << 10)
+
 static int check_handle(sst_reader *r, const uint8_t *footer, int field, uint64_t limit,
                         uint64_t *off, uint64_t *len, int optional)
 {
@@ -419,9 +423,12 @@ int sst_reader_open(strata_env *env, const char *path, uint64_t file_number, blo
         rc = corrupt(r, 0, "file too small for a footer");
         goto fail;
     }
-    uint8_t *footer;
+    /* one read of the tail: the footer and, in most tables, the whole meta region */
     uint64_t limit = r->file_size - SST_FOOTER_SIZE;
-    if ((rc = read_exact(r, limit, SST_FOOTER_SIZE, &footer))) goto fail;
+    uint64_t tail_off = r->file_size > SST_OPEN_TAIL ? r->file_size - SST_OPEN_TAIL : 0;
+    uint8_t *tail;
+    if ((rc = read_exact(r, tail_off, (size_t)(r->file_size - tail_off), &tail))) goto fail;
+    const uint8_t *footer = tail + (limit - tail_off);
     if (get_le64(footer + SST_FOOTER_MAGIC) != SST_MAGIC) {
         rc = corrupt(r, limit, "bad magic number (not an SST)");
     } else if (st_checksum32(footer, SST_FOOTER_CKSUM) != get_le32(footer + SST_FOOTER_CHECKSUM)) {
@@ -435,15 +442,22 @@ int sst_reader_open(strata_env *env, const char *path, uint64_t file_number, blo
     if (!rc) rc = check_handle(r, footer, SST_FOOTER_FILTER, limit, &foff, &flen, 1);
     if (!rc) rc = check_handle(r, footer, SST_FOOTER_RANGE_DEL, limit, &roff, &rlen, 0);
     if (!rc) rc = check_handle(r, footer, SST_FOOTER_PROPS, limit, &poff, &plen, 0);
-    free(footer);
-    if (rc) goto fail;
-
+    if (rc) {
+        free(tail);
+        goto fail;
+    }
     uint64_t base = ioff;
     if (roff < base) base = roff;
     if (poff < base) base = poff;
     if (flen && foff < base) base = foff;
     r->data_end = base;
-    if ((rc = read_exact(r, base, (size_t)(limit - base), &r->meta))) goto fail;
+    if (base >= tail_off) {
+        r->meta = tail;
+        base = tail_off;
+    } else {
+        free(tail);
+        if ((rc = read_exact(r, base, (size_t)(limit - base), &r->meta))) goto fail;
+    }
     st_slice c;
     if ((rc = meta_block(r, base, ioff, ilen, 0, &c)) || (rc = parse_index(r, ioff, c))) goto fail;
     if (flen) {
