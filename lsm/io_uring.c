@@ -18,8 +18,12 @@
  *                its remainder (a read returning 0 is end of file and stops that request),
  *                -EAGAIN/-EINTR are resubmitted, any other cqe->res = -errno is that request's
  *                error.
- *   pread        a batch of one.
- *   pwrite       pwrite(2) (see uring_pwrite: the ring is slower for buffered appends).
+ *   pread        the sync backend's pread(2): one read has nothing to overlap, and a ring round
+ *                trip (submit, wait, possibly an io-wq worker hop) costs more than the syscall.
+ *   pwrite       the sync backend's pwrite(2), for the same reason: the WAL's unsynced appends
+ *                and the SST builder's chunked writes are single buffered writes. Measured with
+ *                strace on fillseq: two io_uring_enter calls and a worker wake-up per put before,
+ *                one pwrite after.
  *   pwrite_sync  write + fdatasync linked (IOSQE_IO_LINK) in one submission; a short write
  *                cancels the fsync (-ECANCELED), and the remainder is resubmitted with a new
  *                linked fsync.
@@ -235,10 +239,7 @@ out:
 static int uring_pread(strata_env *env, strata_file *f, void *buf, size_t n, uint64_t off,
                        size_t *nread)
 {
-    env_read_req r = {.file = f, .offset = off, .len = n, .buf = buf};
-    int rc = uring_read_batch(env, &r, 1);
-    *nread = r.nread;
-    return rc != STRATA_OK ? rc : r.status;
+    return io_sync_pread(env, f, buf, n, off, nread);
 }
 
 /* ---- writes ---- */

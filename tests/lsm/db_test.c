@@ -60,10 +60,25 @@ static void test_basic(void)
     CHECK_EQ_STR(buf, "3");
     CHECK_EQ_INT(get_str(db, NULL, "a", buf, sizeof buf), STRATA_NOTFOUND);
     strata_kv_snapshot_release(db, s);
+    /* snapshot_at: a recorded sequence read later */
+    uint64_t recorded = strata_kv_latest_sequence(db);
+    const strata_kv_snapshot *pin = strata_kv_snapshot_new(db);
+    PUT(db, "b", "5");
+    const strata_kv_snapshot *at = NULL;
+    CHECK_EQ_INT(strata_kv_snapshot_at(db, recorded, &at), STRATA_OK);
+    CHECK(strata_kv_snapshot_sequence(at) == recorded);
+    strata_kv_snapshot_release(db, pin);
+    CHECK_EQ_INT(strata_kv_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
+    ro.snapshot = at;
+    CHECK_EQ_INT(get_str(db, &ro, "b", buf, sizeof buf), STRATA_OK);
+    CHECK_EQ_STR(buf, "3");
+    strata_kv_snapshot_release(db, at);
+    CHECK_EQ_INT(get_str(db, NULL, "b", buf, sizeof buf), STRATA_OK);
+    CHECK_EQ_STR(buf, "5");
     strata_kv_stats st;
     CHECK_EQ_INT(strata_kv_get_stats(db, &st), STRATA_OK);
-    CHECK_EQ_INT(st.levels[0].files, 1);
-    CHECK(st.flushes == 1);
+    CHECK(st.levels[0].files + st.levels[1].files >= 1);
+    CHECK(st.flushes >= 1);
     char *ss = strata_kv_stats_string(db);
     CHECK(ss && strstr(ss, "L0"));
     strata_kv_free(ss);
@@ -74,7 +89,7 @@ static void test_basic(void)
     CHECK_EQ_INT(strata_kv_close(db), STRATA_OK);
     db = open_db(dir, &o);
     CHECK_EQ_INT(get_str(db, NULL, "b", buf, sizeof buf), STRATA_OK);
-    CHECK_EQ_STR(buf, "3");
+    CHECK_EQ_STR(buf, "5");
     CHECK_EQ_INT(get_str(db, NULL, "c", buf, sizeof buf), STRATA_OK);
     CHECK_EQ_STR(buf, "4");
     CHECK_EQ_INT(get_str(db, NULL, "a", buf, sizeof buf), STRATA_NOTFOUND);
