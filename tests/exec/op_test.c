@@ -415,6 +415,54 @@ static void test_unnesting(void)
     }
 }
 
+/* SELECT a, (SELECT count(*) FROM u WHERE u.x = t.a), (SELECT max(y) ...) FROM t:
+ * left joins with grouped aggregates */
+static void test_scalar_decorrelation(void)
+{
+    setup();
+    plan_expr *sub[2];
+    for (int k = 0; k < 2; k++) {
+        plan_expr *outer = plan_expr_new(&ctx.arena, PEX_OUTER, STRATA_TYPE_INT);
+        outer->u.outer.depth = 1;
+        outer->u.outer.index = 0;
+        plan_node *f = plan_node_new(&ctx.arena, PLAN_FILTER, 2);
+        f->types[0] = STRATA_TYPE_BIGINT;
+        f->types[1] = STRATA_TYPE_TEXT;
+        f->left = table_u();
+        f->u.filter.cond = tbin(&ctx, PLAN_OP_EQ, 1, tcol(&ctx, 0, STRATA_TYPE_BIGINT), outer);
+        plan_agg *ag = arena_alloc(&ctx.arena, sizeof(plan_agg));
+        memset(ag, 0, sizeof *ag);
+        if (k == 0) {
+            ag->fn = PLAN_AGG_COUNT_STAR;
+            ag->type = STRATA_TYPE_BIGINT;
+        } else {
+            ag->fn = PLAN_AGG_MAX;
+            ag->arg = tcol(&ctx, 1, STRATA_TYPE_TEXT);
+            ag->type = STRATA_TYPE_TEXT;
+        }
+        sub[k] = plan_expr_new(&ctx.arena, PEX_SUBQUERY, ag->type);
+        sub[k]->u.sub.kind = PLAN_SUB_SCALAR;
+        sub[k]->u.sub.correlated = 1;
+        sub[k]->u.sub.plan = agg_node(f, 0, NULL, 1, ag);
+    }
+    plan_expr *e[3] = {tcol(&ctx, 0, STRATA_TYPE_INT), sub[0], sub[1]};
+    plan_node *p = tproject(&ctx, table_t(), 3, e);
+    exec_op *op;
+    REQUIRE(exec_build(&ctx, p, &op) == STRATA_OK);
+    char *exp = exec_explain(op);
+    CHECK(strstr(exp, "HASH_JOIN left") != NULL);
+    free(exp);
+    exec_free(op);
+    CHECK_ROWS(&ctx, sorted_all(p), "1|1|one\n1|1|one\n2|2|two\n3|0|NULL\nNULL|0|NULL\n");
+    /* in a WHERE: t.a where (SELECT count(*) ...) = 2 */
+    plan_node *f = plan_node_new(&ctx.arena, PLAN_FILTER, 2);
+    f->types[0] = STRATA_TYPE_INT;
+    f->types[1] = STRATA_TYPE_TEXT;
+    f->left = table_t();
+    f->u.filter.cond = tbin(&ctx, PLAN_OP_EQ, 1, sub[0], tconst(&ctx, BI(2)));
+    CHECK_ROWS(&ctx, f, "2|b\n");
+}
+
 static void test_done(void)
 {
     exec_ctx_free(&ctx);
@@ -422,4 +470,5 @@ static void test_done(void)
 }
 
 TEST_MAIN(test_sort, test_sort_many, test_aggregate, test_aggregate_many_groups, test_joins,
-          test_planner_pushdown, test_set_ops, test_subqueries, test_unnesting, test_done)
+          test_planner_pushdown, test_set_ops, test_subqueries, test_unnesting,
+          test_scalar_decorrelation, test_done)
