@@ -492,6 +492,22 @@ const char *cat_table_option(const cat_table *t, const char *key)
     return NULL;
 }
 
+int cat_table_row_key(const cat_table *t, const sql_value *row, int64_t rowid, uint8_t *buf,
+                      size_t cap, size_t *len)
+{
+    if (t->has_rowid) {
+        sql_value id = sql_int(STRATA_TYPE_BIGINT, rowid);
+        return row_key_encode(buf, cap, t->id, t->vnodes, t->pk_types, &id, 1, len, NULL);
+    }
+    sql_value pk[16] = {{0}}, *p = pk;
+    if (t->npk > 16 && !(p = malloc(sizeof *p * t->npk)))
+        return st_error(STRATA_NOMEM, "catalog: out of memory");
+    for (uint32_t i = 0; i < t->npk; i++) p[i] = row[t->pk_cols[i]];
+    int rc = row_key_encode(buf, cap, t->id, t->vnodes, t->pk_types, p, t->npk, len, NULL);
+    if (p != pk) free(p);
+    return rc;
+}
+
 strata_kv *cat_kv(catalog *c)
 {
     return c->kv;

@@ -176,6 +176,12 @@ const char *cat_table_option(const cat_table *t, const char *key);
 const char *cat_kind_name(int kind);           /* "shared", "user", "stream", "system" */
 const char *cat_refresh_state_name(int state); /* "idle", "refreshing", "finishing" */
 
+/* The row key of a row of t: row holds all t->ncols column values in table order (the key
+ * columns are picked by t->pk_cols); for a table with has_rowid, rowid is the key instead.
+ * Writes buf[0..*len), STRATA_TOOBIG if cap is too small. No allocation. */
+int cat_table_row_key(const cat_table *t, const sql_value *row, int64_t rowid, uint8_t *buf,
+                      size_t cap, size_t *len);
+
 /* Keep a descriptor beyond its snapshot (e.g. in a prepared statement). */
 void cat_table_ref(const cat_table *t);
 void cat_table_unref(const cat_table *t); /* NULL: no-op */

@@ -23,6 +23,23 @@ int row_key_encode(uint8_t *buf, size_t cap, uint32_t table_id, uint32_t vnodes,
     return STRATA_OK;
 }
 
+int row_key_decode_pk(const uint8_t *key, size_t n, const uint8_t *pk_types, size_t npk,
+                      sql_value *out, uint8_t *scratch)
+{
+    int rc = row_key_split(key, n, NULL, NULL, NULL, NULL);
+    if (rc) return rc;
+    return mc_decode_key(key + ROW_KEY_PREFIX_SIZE, n - ROW_KEY_PREFIX_SIZE, pk_types, npk, out,
+                         scratch, NULL);
+}
+
+int row_key_rowid(const uint8_t *key, size_t n, int64_t *rowid)
+{
+    if (n != ROW_KEY_PREFIX_SIZE + 9 || key[ROW_KEY_PREFIX_SIZE] != MC_VALUE)
+        return st_error(STRATA_CORRUPT, "row key of %zu bytes is not a row-id key", n);
+    *rowid = (int64_t)(get_be64(key + ROW_KEY_PREFIX_SIZE + 1) ^ 0x8000000000000000ULL);
+    return STRATA_OK;
+}
+
 void row_buf_free(row_buf *b)
 {
     free(b->p);

@@ -104,6 +104,15 @@ static inline int row_key_split(const uint8_t *key, size_t n, uint32_t *table_id
     return STRATA_OK;
 }
 
+/* Decodes the primary key of a row key (after the 6-byte prefix) into out[0..npk); TEXT/BLOB
+ * values point into the key or into scratch (n bytes suffice). STRATA_CORRUPT on bad bytes. */
+int row_key_decode_pk(const uint8_t *key, size_t n, const uint8_t *pk_types, size_t npk,
+                      sql_value *out, uint8_t *scratch);
+/* The hidden row id of a key of a table without a primary key (has_rowid): lets UPDATE/DELETE
+ * carry it as a BIGINT and rebuild the key with row_key_encode. STRATA_CORRUPT if the key is not
+ * [prefix][non-NULL BIGINT]. */
+int row_key_rowid(const uint8_t *key, size_t n, int64_t *rowid);
+
 /* ------------------------------------------------------------------------------------------ */
 /* value encoding                                                                              */
 
@@ -184,14 +193,15 @@ typedef struct row_view {
  * STRATA_CORRUPT with a message otherwise. */
 static inline int row_open(row_view *v, const uint8_t *p, size_t n)
 {
+    v->p = v->nulls = v->slots = p; /* an empty view (ncols 0) even on error */
+    v->n = n;
+    v->ncols = 0;
     if (ST_UNLIKELY(n < ROW_HEADER_SIZE || p[0] != ROW_FORMAT_V1))
         return st_error(STRATA_CORRUPT, "row value: bad header (%zu bytes, version %d)", n,
                         n ? p[0] : -1);
     uint32_t ncols = get_le16(p + 1);
     if (ST_UNLIKELY(n < ROW_VAR_OFFSET(ncols)))
         return st_error(STRATA_CORRUPT, "row value: %zu bytes cannot hold %u columns", n, ncols);
-    v->p = p;
-    v->n = n;
     v->ncols = ncols;
     v->nulls = p + ROW_HEADER_SIZE;
     v->slots = p + ROW_SLOTS_OFFSET(ncols);

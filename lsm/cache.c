@@ -6,6 +6,11 @@
  * An entry's refs counts the cache's own reference (while it is in the table) plus one per
  * handle given out; the entry (and its data) is freed when refs reaches 0, so an evicted entry
  * stays valid for whoever still holds a handle. Usage counts only entries in the table.
+ *
+ * LRU with lazy promotion (second chance): a hit only sets the entry's `hit` flag, touching no
+ * list neighbours (a random-read workload would otherwise pay cache misses on three entries per
+ * lookup); eviction takes the tail and, if its flag is set, clears it and moves it to the head
+ * instead of dropping it.
  */
 #include "lsm/cache.h"
 
@@ -24,7 +29,8 @@ struct cache_handle {
     size_t size;
     uint64_t hash;
     uint32_t refs;
-    int in_cache;
+    uint8_t in_cache;
+    uint8_t hit; /* used since it was last (re)placed at the LRU head */
     cache_handle *next_hash;
     cache_handle *prev, *next; /* LRU list, while in_cache */
 };
@@ -155,8 +161,7 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset)
     cache_handle *e = *find_slot(s, file, offset, h);
     if (e) {
         e->refs++;
-        lru_unlink(e);
-        lru_push_head(s, e);
+        e->hit = 1;
         s->hits++;
     } else {
         s->misses++;
@@ -182,6 +187,7 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     ne->hash = h;
     ne->refs = 1;
     ne->in_cache = 0;
+    ne->hit = 0;
     ne->next_hash = NULL;
     ne->prev = ne->next = NULL;
     if (s->capacity == 0) return ne;
@@ -191,8 +197,7 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     if (*slot) {
         cache_handle *e = *slot;
         e->refs++;
-        lru_unlink(e);
-        lru_push_head(s, e);
+        e->hit = 1;
         pthread_mutex_unlock(&s->mu);
         entry_free(ne);
         return e;
@@ -203,7 +208,16 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     lru_push_head(s, ne);
     s->count++;
     s->usage += size;
-    while (s->usage > s->capacity && s->lru.prev != &s->lru) shard_remove(s, s->lru.prev);
+    while (s->usage > s->capacity && s->lru.prev != &s->lru) {
+        cache_handle *t = s->lru.prev;
+        if (t->hit) { /* second chance; terminates: no flag is set while we hold the lock */
+            t->hit = 0;
+            lru_unlink(t);
+            lru_push_head(s, t);
+        } else {
+            shard_remove(s, t);
+        }
+    }
     if (s->count > s->nbuckets) shard_grow(s);
     pthread_mutex_unlock(&s->mu);
     return ne;

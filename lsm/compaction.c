@@ -284,8 +284,10 @@ typedef struct comp_state {
     uint64_t bytes_written;
 } comp_state;
 
-static int write_tombstones(comp_state *cs, sst_builder *b, const st_slice *lo, const st_slice *hi)
+static int write_tombstones(comp_state *cs, sst_builder *b, const st_slice *lo, const st_slice *hi,
+                            size_t *written)
 {
+    *written = 0;
     range_del_list *rd = cs->rd;
     for (size_t i = 0; i < rd->n; i++) {
         const rd_frag *f = &rd->frags[i];
@@ -302,6 +304,7 @@ static int write_tombstones(comp_state *cs, sst_builder *b, const st_slice *lo, 
             last_stripe = stripe;
             int rc = sst_builder_add_range_del(b, s, e, t);
             if (rc) return rc;
+            (*written)++;
         }
     }
     return STRATA_OK;
@@ -328,14 +331,15 @@ static int close_output(comp_state *cs, const st_slice *hi)
 {
     if (!cs->b) return STRATA_OK;
     st_slice lo = st_slice_make(cs->lo, cs->lo_len);
-    int rc = write_tombstones(cs, cs->b, cs->have_lo ? &lo : NULL, hi);
+    size_t nts = 0;
+    int rc = write_tombstones(cs, cs->b, cs->have_lo ? &lo : NULL, hi, &nts);
     sst_builder *b = cs->b;
     cs->b = NULL;
     if (rc) {
         sst_builder_abandon(b);
         return rc;
     }
-    if (sst_builder_num_entries(b) == 0 && cs->rd->n == 0) {
+    if (sst_builder_num_entries(b) == 0 && nts == 0) {
         sst_builder_abandon(b);
         return STRATA_OK;
     }
@@ -416,7 +420,7 @@ static int run_compaction(strata_kv *db, compaction *c)
     pthread_mutex_unlock(&db->mu);
 
     int rc = STRATA_OK;
-    uint64_t bytes_read = 0;
+    uint64_t bytes_read = 0, ndropped = 0;
     size_t nall = c->nin[0] + c->nin[1];
     file_meta **all = malloc((nall ? nall : 1) * sizeof *all);
     uint8_t *drop = calloc(nall ? nall : 1, 1);
@@ -447,7 +451,7 @@ static int run_compaction(strata_kv *db, compaction *c)
             }
             ts = nt;
         }
-        memcpy(ts + nts, t, k * sizeof *t);
+        if (k) memcpy(ts + nts, t, k * sizeof *t);
         nts += k;
     }
     if (rc) goto done;
@@ -457,7 +461,6 @@ static int run_compaction(strata_kv *db, compaction *c)
         goto done;
     }
     size_t nk = 0;
-    uint64_t ndropped = 0;
     for (size_t i = 0; i < nall; i++) {
         if (cs.rd->n && file_fully_covered(&cs, all[i])) {
             drop[i] = 1;
@@ -704,6 +707,7 @@ int db_compact_range(strata_kv *db, const st_slice *begin, const st_slice *end)
 typedef struct live_set {
     uint64_t *v;
     size_t n, cap;
+    int oom;
 } live_set;
 
 static void live_add(void *ctx, uint64_t number)
@@ -712,7 +716,10 @@ static void live_add(void *ctx, uint64_t number)
     if (s->n == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 64;
         uint64_t *n = realloc(s->v, nc * sizeof *n);
-        if (!n) return;
+        if (!n) {
+            s->oom = 1;
+            return;
+        }
         s->v = n;
         s->cap = nc;
     }
@@ -731,8 +738,11 @@ void db_delete_obsolete(strata_kv *db)
     live_set live = {0};
     vset_live_files(&db->vs, live_add, &live);
     for (size_t i = 0; i < db->npending; i++) live_add(&live, db->pending[i]);
-    if (live.n && !live.v) return;
-    qsort(live.v, live.n, sizeof *live.v, cmp_u64c);
+    if (live.oom) {
+        free(live.v);
+        return;
+    }
+    if (live.n) qsort(live.v, live.n, sizeof *live.v, cmp_u64c);
     char **names = NULL;
     size_t n = 0;
     if (db->env->list(db->env, db->dir, &names, &n)) {
@@ -749,7 +759,7 @@ void db_delete_obsolete(strata_kv *db)
         else if (t == DBF_MANIFEST)
             keep = num >= db->vs.manifest_number;
         else if (t == DBF_SST)
-            keep = bsearch(&num, live.v, live.n, sizeof *live.v, cmp_u64c) != NULL;
+            keep = live.n && bsearch(&num, live.v, live.n, sizeof *live.v, cmp_u64c);
         else if (t == DBF_TEMP)
             keep = 0;
         if (!keep) {

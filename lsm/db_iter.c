@@ -124,8 +124,11 @@ static void find_next(strata_kv_iter *it, int skipping)
             }
             if (buf_set(&it->key, u)) return set_error(it, STRATA_NOMEM);
             skipping = 1;
-            if (it->has_upper && st_slice_cmp(f->end, buf_slice(&it->upper)) >= 0) break;
-            merge_iter_reseek_older(mi, 1, t, seek_key(it, f->end, SEQ_MAX, KIND_SEEK));
+            /* newer children may hold keys inside the fragment: only older ones jump */
+            st_slice end = f->end;
+            if (it->has_upper && st_slice_cmp(end, buf_slice(&it->upper)) > 0)
+                end = buf_slice(&it->upper);
+            merge_iter_reseek_older(mi, 1, t, seek_key(it, end, SEQ_MAX, KIND_SEEK));
             continue;
         }
         /* a point delete (or anything else): hide every older version of this key */
@@ -175,13 +178,24 @@ static void find_prev(strata_kv_iter *it)
             it->valid = 1;
             return;
         }
-        if (it->has_lower && st_slice_cmp(f->start, buf_slice(&it->lower)) <= 0) {
-            it->valid = 0;
-            return;
-        }
         /* older children jump before the fragment; newer ones continue where they are */
-        merge_iter_reseek_older(mi, -1, t, seek_key(it, f->start, SEQ_MAX, KIND_SEEK));
+        st_slice start = f->start;
+        if (it->has_lower && st_slice_cmp(start, buf_slice(&it->lower)) < 0)
+            start = buf_slice(&it->lower);
+        merge_iter_reseek_older(mi, -1, t, seek_key(it, start, SEQ_MAX, KIND_SEEK));
     }
+}
+
+/* An iterator that could not be set up (a file missing, unreadable or corrupt): it stays
+ * invalid, every positioning call is a no-op, and strata_kv_iter_status reports rc (the message
+ * recorded when it failed stays this thread's last error). */
+static strata_kv_iter *failed(strata_kv_iter *it, int rc)
+{
+    lsm_iter_destroy(it->mi);
+    it->mi = NULL;
+    it->valid = 0;
+    it->status = rc;
+    return it;
 }
 
 strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *ro)
@@ -265,8 +279,11 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
         for (size_t i = 0; i < n; i++) lsm_iter_destroy(kids[i]);
         free(kids);
         free(ms);
-        strata_kv_iter_free(it);
-        return NULL;
+        if (rc == STRATA_NOMEM) {
+            strata_kv_iter_free(it);
+            return NULL;
+        }
+        return failed(it, rc);
     }
     it->mi = merge_iter_new(kids, ms, n);
     free(kids);
@@ -275,11 +292,10 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
     /* range tombstones of every source */
     if (atomic_load(&it->mem->num_rd)) it->rds[it->nrds++] = mem_range_dels(it->mem);
     if (it->imm && atomic_load(&it->imm->num_rd)) it->rds[it->nrds++] = mem_range_dels(it->imm);
-    range_del_list *vl = db_version_range_dels(db, v);
+    range_del_list *vl = db_version_range_dels(db, v, &rc);
     if (!vl) {
-        st_error(STRATA_IOERR, "strata_kv_iter_new: reading range tombstones: %s", st_errmsg());
-        strata_kv_iter_free(it);
-        return NULL;
+        if (rc == STRATA_NOMEM) goto oom;
+        return failed(it, rc);
     }
     if (vl->n) {
         rd_ref(vl);

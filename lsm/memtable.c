@@ -11,10 +11,10 @@ memtable *mem_new(void)
     memtable *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     atomic_init(&m->refs, 1);
-    arena_init(&m->arena, 256 * 1024);
+    arena_init(&m->arena, 64 * 1024);
     sl_init(&m->list, &m->arena);
     pthread_mutex_init(&m->rd_mu, NULL);
-    atomic_init(&m->mem_usage, arena_usage(&m->arena));
+    atomic_init(&m->mem_usage, 0);
     return m;
 }
 
@@ -54,8 +54,8 @@ void mem_add(memtable *m, uint64_t seq, int kind, st_slice ukey, st_slice value)
         t->seq = seq;
         atomic_store_explicit(&m->num_rd, m->nrd, memory_order_release);
         pthread_mutex_unlock(&m->rd_mu);
-        atomic_store_explicit(&m->mem_usage, arena_usage(&m->arena) + m->caprd * sizeof *t,
-                              memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->mem_usage, ukey.n + value.n + sizeof *t,
+                                  memory_order_relaxed);
     } else {
         uint8_t buf[256];
         size_t n = ukey.n + IKEY_TRAILER;
@@ -64,8 +64,9 @@ void mem_add(memtable *m, uint64_t seq, int kind, st_slice ukey, st_slice value)
         st_slice ik = ikey_build(kb, ukey, seq, kind);
         sl_insert(&m->list, ik, value);
         if (kb != buf) free(kb);
-        atomic_store_explicit(&m->mem_usage, arena_usage(&m->arena) + m->caprd * 24,
-                              memory_order_relaxed);
+        /* entry bytes + node header and ~1.33 links: the data actually buffered (the arena
+         * allocates in blocks, which would overstate a small memtable) */
+        atomic_fetch_add_explicit(&m->mem_usage, n + value.n + 32, memory_order_relaxed);
         atomic_fetch_add_explicit(&m->num_entries, 1, memory_order_relaxed);
     }
     if (seq > atomic_load_explicit(&m->max_seq, memory_order_relaxed))

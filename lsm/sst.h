@@ -70,7 +70,8 @@ void sst_builder_abandon(sst_builder *b);
 typedef struct sst_reader sst_reader;
 
 /* Opens an SST: reads and verifies the footer, index, filter, range-tombstone and properties
- * blocks. file_number keys the block cache (cache may be NULL). */
+ * blocks (two reads). file_number keys the block cache (cache may be NULL: blocks are then
+ * read for each use). STRATA_CORRUPT (with path and offset) for anything inconsistent. */
 int sst_reader_open(strata_env *env, const char *path, uint64_t file_number, block_cache *cache,
                     sst_reader **out);
 void sst_reader_close(sst_reader *r);
@@ -89,9 +90,13 @@ int sst_reader_get(sst_reader *r, st_slice ukey, uint64_t seq, int *kind, uint64
 /* Multi-get support, so one io submission can serve many keys:
  * sst_reader_locate: bloom + index; STRATA_NOTFOUND if the key cannot be in the file, else
  * fills the block to read (offset, len incl. trailer) and *cached (non-NULL when the block is in
- * the cache already: then no read is needed; release it with block_cache_release).
+ * the cache already: then no read is needed; the caller releases it with block_cache_release
+ * after sst_reader_get_in_block). The block located is the one holding the key's newest entry.
  * sst_reader_get_in_block: finishes the lookup in a block's raw bytes (as read from disk, with
- * trailer: verified, decompressed, inserted into the cache) or in a cached block. */
+ * trailer: verified, decompressed, inserted into the cache; raw_len must equal ref->len, else
+ * STRATA_CORRUPT: a short read means a truncated file) or in the cached block (raw ignored).
+ * Same results as sst_reader_get; when the entry visible at seq lies in a later block (a key
+ * with many versions), that block is read synchronously. raw stays the caller's. */
 typedef struct sst_block_ref {
     uint64_t offset;
     size_t len;
@@ -108,7 +113,10 @@ typedef struct sst_iter_options {
     int readahead;  /* data blocks to read ahead in one batch when scanning (0: none) */
 } sst_iter_options;
 
-/* An iterator over the point entries (internal keys, every version), as lsm_iter. */
+/* An iterator over the point entries (internal keys, every version), as lsm_iter; o NULL means
+ * {fill_cache 1, readahead 0}. Read-ahead applies to forward scans (seek_to_first, and next
+ * crossing into the following block): the next block and up to `readahead` more are read with
+ * one request. NULL when out of memory. The reader must outlive the iterator. */
 lsm_iter *sst_reader_iter(sst_reader *r, const sst_iter_options *o);
 
 #endif

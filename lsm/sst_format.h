@@ -11,7 +11,7 @@
  *            type 1: contents = varint32 uncompressed size | one zstd frame
  *   footer = 4 handles (offset u64 LE, size u64 LE; size includes the block trailer):
  *            index, filter, range-del, properties
- *            | format version u32 LE | checksum u32 LE of the 72 bytes before it
+ *            | format version u32 LE | checksum u32 LE of the 68 bytes before it
  *            | magic u64 LE                                              (SST_FOOTER_SIZE bytes)
  *
  * Data and index blocks use the entry/restart layout of lsm/block_builder.h. Data block keys are

@@ -22,11 +22,13 @@ file_meta *file_meta_new(uint64_t number, uint64_t size, st_slice smallest, st_s
         return NULL;
     }
     atomic_init(&f->refs, 1);
+    atomic_init(&f->reader, NULL);
+    atomic_init(&f->rd, NULL);
     f->number = number;
     f->size = size;
-    memcpy(f->smallest, smallest.p, smallest.n);
+    if (smallest.n) memcpy(f->smallest, smallest.p, smallest.n);
     f->smallest_len = smallest.n;
-    memcpy(f->largest, largest.p, largest.n);
+    if (largest.n) memcpy(f->largest, largest.p, largest.n);
     f->largest_len = largest.n;
     f->min_seq = min_seq;
     f->max_seq = max_seq;

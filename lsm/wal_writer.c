@@ -42,7 +42,7 @@ static int writer_new(strata_env *env, const char *path, wal_writer **out)
 {
     size_t pl = strlen(path);
     wal_writer *w = calloc(1, sizeof *w + pl + 1);
-    if (!w) return st_error(STRATA_NOMEM, "wal %s: out of memory", path);
+    if (!w) return st_error(STRATA_NOMEM, "log %s: out of memory", path);
     memcpy(w->path, path, pl + 1);
     w->env = env;
     *out = w;
@@ -55,7 +55,7 @@ static int sync_parent_dir(strata_env *env, const char *path)
     if (!slash) return env->sync_dir(env, ".");
     if (slash == path) return env->sync_dir(env, "/");
     char *dir = strndup(path, (size_t)(slash - path));
-    if (!dir) return st_error(STRATA_NOMEM, "wal %s: out of memory", path);
+    if (!dir) return st_error(STRATA_NOMEM, "log %s: out of memory", path);
     int rc = env->sync_dir(env, dir);
     free(dir);
     return rc;
@@ -64,7 +64,7 @@ static int sync_parent_dir(strata_env *env, const char *path)
 int wal_writer_open(strata_env *env, const char *path, wal_writer **out)
 {
     *out = NULL;
-    wal_writer *w;
+    wal_writer *w = NULL;
     int rc = writer_new(env, path, &w);
     if (rc != STRATA_OK) return rc;
     rc = env->open(env, path, ENV_WRITE | ENV_CREATE | ENV_EXCL, &w->file);
@@ -86,7 +86,7 @@ int wal_writer_open(strata_env *env, const char *path, wal_writer **out)
 int wal_writer_reopen(strata_env *env, const char *path, uint64_t offset, wal_writer **out)
 {
     *out = NULL;
-    wal_writer *w;
+    wal_writer *w = NULL;
     int rc = writer_new(env, path, &w);
     if (rc != STRATA_OK) return rc;
     rc = env->open(env, path, ENV_READ | ENV_WRITE, &w->file);
@@ -97,7 +97,7 @@ int wal_writer_reopen(strata_env *env, const char *path, uint64_t offset, wal_wr
     uint64_t size = 0;
     rc = env->size(env, w->file, &size);
     if (rc == STRATA_OK && offset > size)
-        rc = st_error(STRATA_INVALID, "wal %s: reopen at %llu past end of file (%llu)", path,
+        rc = st_error(STRATA_INVALID, "log %s: reopen at %llu past end of file (%llu)", path,
                       (unsigned long long)offset, (unsigned long long)size);
     if (rc == STRATA_OK && offset < size) {
         rc = env->truncate(env, w->file, offset);
@@ -115,7 +115,7 @@ int wal_writer_reopen(strata_env *env, const char *path, uint64_t offset, wal_wr
 
 static int sticky(wal_writer *w)
 {
-    return st_error(STRATA_IOERR, "wal %s: unusable after an earlier error (%s)", w->path,
+    return st_error(STRATA_IOERR, "log %s: unusable after an earlier error (%s)", w->path,
                     w->errmsg);
 }
 
@@ -133,7 +133,7 @@ static int reserve(wal_writer *w, size_t extra)
     size_t cap = w->buf_cap ? w->buf_cap : 4096;
     while (cap < w->buf_n + extra) cap *= 2;
     uint8_t *nb = realloc(w->buf, cap);
-    if (!nb) return st_error(STRATA_NOMEM, "wal %s: out of memory for %zu bytes", w->path, cap);
+    if (!nb) return st_error(STRATA_NOMEM, "log %s: out of memory for %zu bytes", w->path, cap);
     w->buf = nb;
     w->buf_cap = cap;
     return STRATA_OK;
@@ -165,7 +165,7 @@ int wal_writer_add(wal_writer *w, const void *rec, size_t n, int sync)
 {
     if (w->err) return sticky(w);
     if (n > WAL_MAX_RECORD)
-        return st_error(STRATA_TOOBIG, "wal %s: record of %zu bytes exceeds the limit of %u",
+        return st_error(STRATA_TOOBIG, "log %s: record of %zu bytes exceeds the limit of %u",
                         w->path, n, WAL_MAX_RECORD);
     int defer = sync == WAL_DEFER;
     int dsync = sync && !defer;

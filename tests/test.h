@@ -88,9 +88,12 @@ static inline char *test_tmpdir(const char *name)
 /* rm -rf dir */
 static inline void test_rmdir(const char *dir)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    size_t n = strlen(dir) + 16;
+    char *cmd = malloc(n);
+    if (!cmd) return;
+    snprintf(cmd, n, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", dir);
+    free(cmd);
 }
 
 typedef void (*test_fn)(void);

@@ -207,9 +207,9 @@ static void test_keys(void)
     REQUIRE(mc_encode_key(pkbytes, sizeof pkbytes, pkt, pk, 2, &pklen) == STRATA_OK);
     CHECK_MEM(key + 6, n - 6, pkbytes, pklen);
     CHECK_EQ_INT(vnode, st_hash64(pkbytes, pklen) % 256);
-    uint32_t tid, vn;
-    const uint8_t *pkp;
-    size_t pkn;
+    uint32_t tid = 0, vn = 0;
+    const uint8_t *pkp = NULL;
+    size_t pkn = 0;
     CHECK_EQ_INT(row_key_split(key, n, &tid, &vn, &pkp, &pkn), STRATA_OK);
     CHECK_EQ_INT(tid, 42);
     CHECK_EQ_INT(vn, vnode);
@@ -239,6 +239,24 @@ static void test_keys(void)
     row_key_vnode_range(42, 65535, vs, ve);
     const uint8_t want[6] = {0, 0, 0, 43, 0, 0};
     CHECK_MEM(ve, 6, want, 6);
+    /* decoding the primary key back */
+    REQUIRE(row_key_encode(key, sizeof key, 42, 256, pkt, pk, 2, &n, NULL) == STRATA_OK);
+    sql_value back[2];
+    uint8_t scratch[128];
+    CHECK_EQ_INT(row_key_decode_pk(key, n, pkt, 2, back, scratch), STRATA_OK);
+    CHECK_EQ_INT(back[0].u.i, 7);
+    CHECK_MEM(back[1].u.s.p, back[1].u.s.n, "x", 1);
+    CHECK_EQ_INT(row_key_decode_pk(key, n - 1, pkt, 2, back, scratch), STRATA_CORRUPT);
+    /* hidden row ids */
+    int64_t ids[] = {1, -5, INT64_MAX, INT64_MIN};
+    for (int i = 0; i < 4; i++) {
+        sql_value id = sql_int(STRATA_TYPE_BIGINT, ids[i]);
+        REQUIRE(row_key_encode(key, sizeof key, 9, 256, pkt, &id, 1, &n, NULL) == STRATA_OK);
+        int64_t got = 0;
+        CHECK_EQ_INT(row_key_rowid(key, n, &got), STRATA_OK);
+        CHECK(got == ids[i]);
+        CHECK_EQ_INT(row_key_rowid(key, n - 1, &got), STRATA_CORRUPT);
+    }
     /* a key too big for the buffer */
     sql_value big = sql_text(STRATA_TYPE_TEXT, pool, 200);
     CHECK_EQ_INT(row_key_encode(key, sizeof key, 1, 1, pkt + 1, &big, 1, &n, NULL), STRATA_TOOBIG);

@@ -68,6 +68,27 @@ static void test_eviction(void)
     block_cache_free(c);
 }
 
+/* An entry looked up between inserts stays while a stream of one-time blocks passes through. */
+static void test_hot_entry_stays(void)
+{
+    block_cache *c = block_cache_new(16 * 8 * 1024); /* 8 KiB a shard */
+    block_cache_release(c, block_cache_insert(c, 5, 0, blob(1024, 'h'), 1024));
+    int lost = 0;
+    for (uint64_t i = 1; i < 5000; i++) {
+        block_cache_release(c, block_cache_insert(c, 5, i * 1024, blob(1024, 'c'), 1024));
+        cache_handle *h = block_cache_lookup(c, 5, 0);
+        if (!h) {
+            lost++;
+            block_cache_release(c, block_cache_insert(c, 5, 0, blob(1024, 'h'), 1024));
+        }
+        block_cache_release(c, h);
+    }
+    CHECK_EQ_INT(lost, 0);
+    /* and a block never looked up again is gone */
+    CHECK(block_cache_lookup(c, 5, 1024) == NULL);
+    block_cache_free(c);
+}
+
 static void test_pinned_survives_eviction(void)
 {
     block_cache *c = block_cache_new(16 * 1024);
@@ -148,5 +169,5 @@ static void test_threads(void)
     block_cache_free(shared_cache);
 }
 
-TEST_MAIN(test_basic, test_eviction, test_pinned_survives_eviction, test_erase_file,
-          test_zero_capacity, test_threads)
+TEST_MAIN(test_basic, test_eviction, test_hot_entry_stays, test_pinned_survives_eviction,
+          test_erase_file, test_zero_capacity, test_threads)

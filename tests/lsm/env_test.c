@@ -4,8 +4,10 @@
  * injected faults and simulated power loss.
  */
 #include <pthread.h>
+#include <sys/wait.h>
 
 #include "lsm/env.h"
+#include "lsm/io_sync.h"
 #include "test.h"
 #include "util/status.h"
 
@@ -201,6 +203,10 @@ static void test_uring_backend(void)
     else
         CHECK_EQ_STR(env->name, "io_uring");
     exercise_backend(env, "env_uring");
+    /* again with every read through the ring (no page-cache fast path) */
+    io_uring_nowait_reads = 0;
+    exercise_backend(env, "env_uring_ring");
+    io_uring_nowait_reads = 1;
 }
 
 /* ---- threads share one env ---- */
@@ -237,9 +243,10 @@ static void *reader_thread(void *p)
 
 static void test_threads(void)
 {
-    strata_env *envs[2] = {env_sync(), env_uring()};
-    for (int e = 0; e < 2; e++) {
+    strata_env *envs[3] = {env_sync(), env_uring(), env_uring()};
+    for (int e = 0; e < 3; e++) {
         strata_env *env = envs[e];
+        io_uring_nowait_reads = e != 2; /* the third round: every read through the rings */
         char *dir = test_tmpdir("env_threads");
         char *path = join(dir, "f");
         size_t total = 1 << 20;
@@ -264,6 +271,7 @@ static void test_threads(void)
         test_rmdir(dir);
         free(dir);
     }
+    io_uring_nowait_reads = 1;
 }
 
 /* ---- backend selection ---- */
@@ -522,5 +530,60 @@ static void test_fault_crash(void)
     free(dir);
 }
 
+/* The fallback when the ring cannot be set up: a fresh process (this executable re-run with
+ * ENV_TEST_FALLBACK_DIR set; the constructor below runs the child's part before main) where the
+ * probe is forced to fail gets a working sync env that says why, and the reason is printed once on
+ * stderr. */
+__attribute__((constructor)) static void fallback_child(void)
+{
+    const char *dir = getenv("ENV_TEST_FALLBACK_DIR");
+    if (!dir) return;
+    strata_env *e = env_uring();
+    strata_env *e2 = env_default();
+    int ok = e == e2 && strcmp(e->name, "sync") == 0 && e->fallback_reason &&
+             strstr(e->fallback_reason, "io_uring_queue_init") != NULL;
+    char *p = join(dir, "f");
+    uint8_t *d = NULL;
+    size_t n = 0;
+    ok = ok && env_write_file_sync(e, p, "abc", 3) == STRATA_OK &&
+         env_read_file(e, p, &d, &n) == STRATA_OK && n == 3 && memcmp(d, "abc", 3) == 0;
+    free(d);
+    free(p);
+    fflush(stderr);
+    _exit(ok ? 0 : 1);
+}
+
+static void test_uring_fallback(void)
+{
+    char *dir = test_tmpdir("env_fallback");
+    char *errpath = join(dir, "stderr");
+    fflush(stderr);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(errpath, "w", stderr)) _exit(2);
+        setenv("STRATA_TEST_URING_FAIL", "1", 1);
+        setenv("ENV_TEST_FALLBACK_DIR", dir, 1);
+        unsetenv("STRATA_IO");
+        execl("/proc/self/exe", "env_test", (char *)NULL);
+        _exit(3);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    uint8_t *msg;
+    size_t n;
+    REQUIRE(env_read_file(env_sync(), errpath, &msg, &n) == STRATA_OK);
+    const char *m = (const char *)msg;
+    const char *first = strstr(m, "strata: io_uring unavailable (");
+    CHECK(first != NULL);
+    CHECK(first && strstr(first, "); using pread/pwrite") != NULL);
+    CHECK(!first || strstr(first + 1, "strata: io_uring unavailable") == NULL); /* once */
+    free(msg);
+    free(errpath);
+    test_rmdir(dir);
+    free(dir);
+}
+
 TEST_MAIN(test_sync_backend, test_uring_backend, test_threads, test_selection, test_fault_nth,
-          test_fault_power_loss, test_fault_crash)
+          test_fault_power_loss, test_fault_crash, test_uring_fallback)

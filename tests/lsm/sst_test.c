@@ -2,6 +2,8 @@
  * visibility, iterators, multi-get, range tombstones, properties, corruption and truncation. */
 #include "test.h"
 
+#include <pthread.h>
+
 #include "lsm/env.h"
 #include "lsm/sst.h"
 #include "util/status.h"
@@ -82,6 +84,8 @@ static int build(strata_env *env, const char *path, const model *m, const sst_bu
     }
     return sst_builder_finish(b, props);
 }
+
+static int read_all(strata_env *env, const char *path, const model *m, block_cache *cache);
 
 static void check_entry(lsm_iter *it, const ent *e)
 {
@@ -194,6 +198,30 @@ static void verify_iter(sst_reader *r, const model *m, int readahead)
         check_entry(it, &m->e[--i]);
     }
     CHECK_EQ_INT(i, 0);
+    /* targets outside the keys, and ones sharing only part of the keys' common prefix */
+    const char *outside[] = {"", "a", "k", "k0", "k00", "k1", "l", "zzz", "k00000000000"};
+    for (size_t j = 0; j < sizeof outside / sizeof outside[0]; j++) {
+        uint8_t k[64];
+        st_slice uk = st_slice_make(outside[j], strlen(outside[j]));
+        st_slice t = ikey_build(k, uk, SEQ_MAX, KIND_SEEK);
+        size_t nx = 0;
+        while (nx < m->n && st_slice_cmp(st_slice_make(m->e[nx].ukey, m->e[nx].ulen), uk) < 0) nx++;
+        lsm_iter_seek(it, t);
+        if (nx < m->n)
+            check_entry(it, &m->e[nx]);
+        else
+            CHECK(!lsm_iter_valid(it));
+        lsm_iter_seek_for_prev(it, t);
+        if (nx > 0)
+            check_entry(it, &m->e[nx - 1]);
+        else
+            CHECK(!lsm_iter_valid(it));
+        int kind;
+        uint64_t fseq;
+        uint8_t *val = NULL;
+        size_t vlen;
+        CHECK_EQ_INT(sst_reader_get(r, uk, SEQ_MAX, &kind, &fseq, &val, &vlen), STRATA_NOTFOUND);
+    }
     for (size_t j = 0; j < m->n; j += 1 + rnd() % 13) {
         uint8_t k[64];
         lsm_iter_seek(it, ekey(&m->e[j], k));
@@ -299,6 +327,47 @@ static void test_round_trip_raw_64k(void)
 static void test_round_trip_zstd_64k(void)
 {
     round_trip(65536, STRATA_KV_COMPRESS_ZSTD, 1);
+}
+
+/* Incompressible values: zstd cannot save 12.5%, so every block stays raw and the zstd table is
+ * byte-for-byte the size of the raw one (and reads back the same). */
+static void test_incompressible_blocks_stay_raw(void)
+{
+    char *dir = test_tmpdir("sst_incomp");
+    char p1[4096], p2[4096];
+    snprintf(p1, sizeof p1, "%s/raw.sst", dir);
+    snprintf(p2, sizeof p2, "%s/zstd.sst", dir);
+    model m = make_model(2000);
+    for (size_t i = 0; i < m.n; i++)
+        for (size_t j = 0; j < m.e[i].vlen; j++) m.e[i].val[j] = (uint8_t)rnd();
+    sst_build_options o = {4096, STRATA_KV_COMPRESS_NONE, 3, 10};
+    sst_properties a, b;
+    REQUIRE(build(env_default(), p1, &m, &o, &a) == STRATA_OK);
+    o.compression = STRATA_KV_COMPRESS_ZSTD;
+    REQUIRE(build(env_default(), p2, &m, &o, &b) == STRATA_OK);
+    CHECK_EQ_INT(a.file_size, b.file_size);
+    CHECK_EQ_INT(a.data_bytes, b.data_bytes);
+    CHECK_EQ_INT(read_all(env_default(), p2, &m, NULL), STRATA_OK);
+    sst_properties_clear(&a);
+    sst_properties_clear(&b);
+    free_model(&m);
+    test_rmdir(dir);
+    free(dir);
+}
+
+/* A meta region larger than the tail open reads first (a big filter): the second read. */
+static void test_large_meta_region(void)
+{
+    char *dir = test_tmpdir("sst_bigmeta");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/big.sst", dir);
+    model m = make_model(30000);
+    sst_build_options o = {4096, STRATA_KV_COMPRESS_NONE, 3, 30};
+    REQUIRE(build(env_default(), path, &m, &o, NULL) == STRATA_OK);
+    CHECK_EQ_INT(read_all(env_default(), path, &m, NULL), STRATA_OK);
+    free_model(&m);
+    test_rmdir(dir);
+    free(dir);
 }
 
 static void test_range_dels_and_empty(void)
@@ -456,6 +525,7 @@ static void corruption(int compression)
     block_cache *cache = block_cache_new(1 << 20);
     for (size_t i = 0; i < n; i++) {
         data[i] ^= (uint8_t)(1 + i % 255);
+        unlink(bad); /* a new file: truncating one in place makes ext4 flush it on close */
         FILE *f = fopen(bad, "wb");
         REQUIRE(f && fwrite(data, 1, n, f) == n);
         fclose(f);
@@ -473,6 +543,7 @@ static void corruption(int compression)
     CHECK_EQ_INT(ok, 0);
     CHECK_EQ_INT(bad_count, n);
     for (size_t len = 0; len < n; len++) {
+        unlink(bad); /* a new file: truncating one in place makes ext4 flush it on close */
         FILE *f = fopen(bad, "wb");
         REQUIRE(f && fwrite(data, 1, len, f) == len);
         fclose(f);
@@ -494,6 +565,128 @@ static void test_corruption_zstd(void)
     corruption(STRATA_KV_COMPRESS_ZSTD);
 }
 
+/* Every I/O op of a build, then of an open + full read, fails in turn: the result is the I/O
+ * error (and no file left behind by the builder) or the right data, never a crash. */
+static void test_io_faults(void)
+{
+    char *dir = test_tmpdir("sst_fault");
+    char path[4096];
+    model m = make_model(300);
+    sst_build_options o = {512, STRATA_KV_COMPRESS_ZSTD, 1, 10};
+    strata_env *fe = fault_env_new(env_sync());
+    fault_kind kinds[] = {FAULT_EIO, FAULT_ENOSPC, FAULT_SHORT};
+    for (int k = 0; k < 3; k++) {
+        for (uint64_t n = 1;; n++) {
+            snprintf(path, sizeof path, "%s/b%d_%llu.sst", dir, k, (unsigned long long)n);
+            fault_env_set_active(fe, 1);
+            uint64_t before = fault_env_faults_injected(fe);
+            fault_env_fail_nth(fe, n, kinds[k]);
+            int rc = build(fe, path, &m, &o, NULL);
+            int fired = fault_env_faults_injected(fe) > before;
+            fault_env_fail_nth(fe, 0, FAULT_NONE);
+            fault_env_set_active(fe, 0);
+            if (rc == STRATA_OK) {
+                CHECK_EQ_INT(read_all(fe, path, &m, NULL), STRATA_OK);
+            } else {
+                CHECK(fired);
+                CHECK(rc == STRATA_IOERR || rc == STRATA_NOSPACE);
+                CHECK(!fe->exists(fe, path));
+            }
+            if (!fired) break;
+            REQUIRE(n < 1000);
+        }
+    }
+    snprintf(path, sizeof path, "%s/good.sst", dir);
+    REQUIRE(build(fe, path, &m, &o, NULL) == STRATA_OK);
+    block_cache *cache = block_cache_new(1 << 20);
+    for (uint64_t n = 1;; n++) {
+        fault_env_set_active(fe, 1);
+        uint64_t before = fault_env_faults_injected(fe);
+        fault_env_fail_nth(fe, n, FAULT_EIO);
+        int rc = read_all(fe, path, &m, n % 2 ? cache : NULL);
+        int fired = fault_env_faults_injected(fe) > before;
+        fault_env_fail_nth(fe, 0, FAULT_NONE);
+        block_cache_erase_file(cache, 9);
+        if (!fired) {
+            CHECK_EQ_INT(rc, STRATA_OK);
+            break;
+        }
+        CHECK(rc == STRATA_IOERR || rc == STRATA_OK);
+        REQUIRE(n < 10000);
+    }
+    block_cache_free(cache);
+    fault_env_free(fe);
+    free_model(&m);
+    test_rmdir(dir);
+    free(dir);
+}
+
+typedef struct mt_arg {
+    sst_reader *r;
+    const model *m;
+    int seed;
+    int errors;
+} mt_arg;
+
+static void *mt_worker(void *p)
+{
+    mt_arg *a = p;
+    uint64_t s = (uint64_t)a->seed * 2654435761u + 1;
+    for (int i = 0; i < 3000; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        size_t j = (size_t)(s >> 33) % a->m->n;
+        const ent *e = &a->m->e[j];
+        int kind;
+        uint64_t fseq;
+        uint8_t *val = NULL;
+        size_t vlen;
+        int rc = sst_reader_get(a->r, st_slice_make(e->ukey, e->ulen), e->seq, &kind, &fseq, &val,
+                                &vlen);
+        if (rc || fseq != e->seq || kind != e->kind ||
+            (kind == KIND_PUT &&
+             !st_slice_eq(st_slice_make(val, vlen), st_slice_make(e->val, e->vlen))))
+            a->errors++;
+        free(val);
+    }
+    sst_iter_options io = {1, 2};
+    lsm_iter *it = sst_reader_iter(a->r, &io);
+    size_t n = 0;
+    for (lsm_iter_seek_to_first(it); lsm_iter_valid(it); lsm_iter_next(it)) n++;
+    if (n != a->m->n) a->errors++;
+    lsm_iter_destroy(it);
+    return NULL;
+}
+
+/* One reader, one small cache, four threads of gets and scans. */
+static void test_concurrent_readers(void)
+{
+    char *dir = test_tmpdir("sst_mt");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/000005.sst", dir);
+    model m = make_model(3000);
+    sst_build_options o = {1024, STRATA_KV_COMPRESS_ZSTD, 1, 10};
+    REQUIRE(build(env_default(), path, &m, &o, NULL) == STRATA_OK);
+    block_cache *cache = block_cache_new(64 * 1024);
+    sst_reader *r;
+    REQUIRE(sst_reader_open(env_default(), path, 5, cache, &r) == STRATA_OK);
+    pthread_t t[4];
+    mt_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (mt_arg){r, &m, i, 0};
+        pthread_create(&t[i], NULL, mt_worker, &args[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_EQ_INT(args[i].errors, 0);
+    }
+    sst_reader_close(r);
+    block_cache_free(cache);
+    free_model(&m);
+    test_rmdir(dir);
+    free(dir);
+}
+
 TEST_MAIN(test_round_trip_raw_4k, test_round_trip_zstd_4k, test_round_trip_raw_64k,
           test_round_trip_zstd_64k, test_range_dels_and_empty, test_corruption_raw,
-          test_corruption_zstd)
+          test_corruption_zstd, test_io_faults, test_concurrent_readers,
+          test_incompressible_blocks_stay_raw, test_large_meta_region)

@@ -1,0 +1,303 @@
+/*
+ * tests/lsm/crash_test.c — crash and power-loss recovery of the kernel through the fault env.
+ *
+ * Each cycle opens the database on a fault env, applies random write batches (puts, deletes,
+ * range deletes; some with sync=1; now and then a flush), then "crashes": fault_env_crash kills
+ * the simulated process (every handle closed, every later I/O fails), strata_kv_close only frees
+ * memory, and fault_env_drop_unsynced cuts the power (unsynced bytes dropped, torn tails on odd
+ * cycles, unsynced file creations and renames undone); every third cycle is a process crash
+ * without power loss instead (lsm_test_crash_close: files closed, nothing flushed or synced), after
+ * which every acknowledged batch must be there. The next open must recover:
+ *   - every batch acknowledged with sync=1 is there;
+ *   - what is there is exactly the first M batches for some M (each batch carries a marker key,
+ *     and the whole key space must equal the model after M batches): no batch appears in part,
+ *     none is reordered.
+ */
+#include "lsm/env.h"
+#include "lsm/test_hooks.h"
+#include "strata_kv.h"
+#include "test.h"
+
+enum { NKEYS = 200, MAX_OPS = 8 };
+
+typedef struct op {
+    int kind; /* 0 put, 1 delete, 2 delete range [a, b) */
+    int a, b;
+} op;
+
+typedef struct batch {
+    uint32_t id;
+    int nops;
+    op ops[MAX_OPS];
+} batch;
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+static uint32_t rnd(uint32_t n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state % n);
+}
+
+static void key_of(char *buf, int k)
+{
+    sprintf(buf, "k%05d", k);
+}
+
+/* The value a put of batch id writes to key k: its length varies from 5 to ~3000 bytes. */
+static size_t value_of(uint8_t *buf, uint32_t id, int k)
+{
+    int n = sprintf((char *)buf, "v%u.%d.", id, k);
+    size_t pad = (id * 131u + (uint32_t)k * 17u) % 3000u;
+    for (size_t i = 0; i < pad; i++) buf[n + i] = (uint8_t)('a' + (id + i) % 26);
+    return (size_t)n + pad;
+}
+
+/* model: the id of the batch whose put set each key (0 = absent) */
+static void apply(uint32_t *state, const batch *b)
+{
+    for (int i = 0; i < b->nops; i++) {
+        const op *o = &b->ops[i];
+        if (o->kind == 0)
+            state[o->a] = b->id;
+        else if (o->kind == 1)
+            state[o->a] = 0;
+        else
+            for (int k = o->a; k < o->b; k++) state[k] = 0;
+    }
+}
+
+static void random_batch(batch *b, uint32_t id)
+{
+    b->id = id;
+    b->nops = 1 + (int)rnd(MAX_OPS);
+    for (int i = 0; i < b->nops; i++) {
+        op *o = &b->ops[i];
+        uint32_t r = rnd(100);
+        o->kind = r < 75 ? 0 : r < 92 ? 1 : 2;
+        o->a = (int)rnd(NKEYS);
+        o->b = o->a + 1 + (int)rnd(20);
+        if (o->b > NKEYS) o->b = NKEYS;
+    }
+}
+
+static int write_batch(strata_kv *db, const batch *b, int sync)
+{
+    static uint8_t val[4096];
+    strata_kv_batch *wb = strata_kv_batch_new();
+    char k1[32], k2[32];
+    for (int i = 0; i < b->nops; i++) {
+        const op *o = &b->ops[i];
+        key_of(k1, o->a);
+        if (o->kind == 0) {
+            size_t n = value_of(val, b->id, o->a);
+            strata_kv_batch_put(wb, k1, strlen(k1), val, n);
+        } else if (o->kind == 1) {
+            strata_kv_batch_delete(wb, k1, strlen(k1));
+        } else {
+            key_of(k2, o->b);
+            strata_kv_batch_delete_range(wb, k1, strlen(k1), k2, strlen(k2));
+        }
+    }
+    char marker[32];
+    sprintf(marker, "m%08u", b->id);
+    strata_kv_batch_put(wb, marker, strlen(marker), "1", 1);
+    strata_kv_write_options wo = {.sync = sync};
+    int rc = strata_kv_write(db, &wo, wb);
+    strata_kv_batch_free(wb);
+    return rc;
+}
+
+/* The markers present must be exactly 1..M; returns M, or -1 (with a message) if not. */
+static long count_markers(strata_kv *db)
+{
+    strata_kv_read_options ro = {0};
+    ro.lower = "m";
+    ro.lower_len = 1;
+    ro.upper = "n";
+    ro.upper_len = 1;
+    strata_kv_iter *it = strata_kv_iter_new(db, &ro);
+    if (!it) {
+        fprintf(stderr, "marker scan: strata_kv_iter_new returned NULL: %s\n", strata_kv_errmsg());
+        return -1;
+    }
+    long m = 0;
+    for (strata_kv_iter_seek_to_first(it); strata_kv_iter_valid(it); strata_kv_iter_next(it)) {
+        size_t kl;
+        const char *k = strata_kv_iter_key(it, &kl);
+        char want[32];
+        sprintf(want, "m%08ld", m + 1);
+        if (kl != strlen(want) || memcmp(k, want, kl) != 0) {
+            fprintf(stderr, "marker %.*s where %s was expected\n", (int)kl, k, want);
+            strata_kv_iter_free(it);
+            return -1;
+        }
+        m++;
+    }
+    int st = strata_kv_iter_status(it);
+    strata_kv_iter_free(it);
+    if (st != STRATA_OK) {
+        fprintf(stderr, "marker scan: %s: %s\n", strata_status_name(st), strata_kv_errmsg());
+        return -1;
+    }
+    return m;
+}
+
+/* Every key equals the model (get and a full scan). Returns the number of mismatches. */
+static int check_state(strata_kv *db, const uint32_t *state)
+{
+    static uint8_t val[4096];
+    int bad = 0;
+    char k[32];
+    for (int i = 0; i < NKEYS; i++) {
+        key_of(k, i);
+        void *v = NULL;
+        size_t vl = 0;
+        int rc = strata_kv_get(db, NULL, k, strlen(k), &v, &vl);
+        if (state[i] == 0) {
+            if (rc != STRATA_NOTFOUND) {
+                fprintf(stderr, "%s: expected absent, got %s\n", k, strata_status_name(rc));
+                bad++;
+            }
+        } else {
+            size_t n = value_of(val, state[i], i);
+            if (rc != STRATA_OK || vl != n || memcmp(v, val, n) != 0) {
+                fprintf(stderr, "%s: expected the value of batch %u, got %s (%zu bytes)\n", k,
+                        state[i], strata_status_name(rc), vl);
+                bad++;
+            }
+        }
+        strata_kv_free(v);
+    }
+    strata_kv_read_options ro = {0};
+    ro.lower = "k";
+    ro.lower_len = 1;
+    ro.upper = "l";
+    ro.upper_len = 1;
+    strata_kv_iter *it = strata_kv_iter_new(db, &ro);
+    if (!it) {
+        fprintf(stderr, "scan: strata_kv_iter_new returned NULL: %s\n", strata_kv_errmsg());
+        return bad + 1;
+    }
+    int next = 0;
+    for (strata_kv_iter_seek_to_first(it); strata_kv_iter_valid(it); strata_kv_iter_next(it)) {
+        size_t kl;
+        const char *key = strata_kv_iter_key(it, &kl);
+        while (next < NKEYS && state[next] == 0) next++;
+        key_of(k, next);
+        if (next >= NKEYS || kl != strlen(k) || memcmp(key, k, kl) != 0) {
+            fprintf(stderr, "scan: unexpected key %.*s (expected %s)\n", (int)kl, key,
+                    next < NKEYS ? k : "end");
+            bad++;
+            break;
+        }
+        next++;
+    }
+    while (next < NKEYS && state[next] == 0) next++;
+    if (next < NKEYS && !bad) {
+        fprintf(stderr, "scan: ended before k%05d\n", next);
+        bad++;
+    }
+    CHECK_EQ_INT(strata_kv_iter_status(it), STRATA_OK);
+    strata_kv_iter_free(it);
+    return bad;
+}
+
+static int open_verbose = 1; /* print why an open failed */
+
+static int open_db(const char *dir, strata_env *env, strata_kv **db)
+{
+    strata_kv_options o;
+    strata_kv_options_init(&o);
+    o.env = env;
+    o.write_buffer_size = 512 * 1024;
+    o.target_file_size = 64 * 1024;
+    o.block_cache_size = 256 * 1024;
+    int rc = strata_kv_open(dir, &o, db);
+    if (rc != STRATA_OK && open_verbose)
+        fprintf(stderr, "open %s: %s: %s\n", dir, strata_status_name(rc), strata_kv_errmsg());
+    return rc;
+}
+
+static void run_crash_cycles(strata_env *base, int cycles, uint64_t seed)
+{
+    rng_state = seed;
+    char *dir = test_tmpdir("crash");
+    strata_env *env = fault_env_new(base);
+    uint32_t base_state[NKEYS] = {0}; /* the model after the recovered prefix */
+    uint32_t next_id = 1;             /* batch ids are global: marker m<id> */
+    batch *log = malloc(sizeof(batch) * 400);
+    uint32_t last_synced = 0; /* the last batch that must survive (acknowledged with sync=1) */
+    for (int cycle = 0; cycle <= cycles; cycle++) {
+        strata_kv *db;
+        REQUIRE(open_db(dir, env, &db) == STRATA_OK);
+        long m = count_markers(db);
+        CHECK(m >= 0);
+        if (m < 0) {
+            strata_kv_close(db);
+            break;
+        }
+        /* recovered: batches 1..m. Every synced batch is there; nothing newer than written. */
+        CHECK(m >= (long)last_synced);
+        CHECK(m < (long)next_id);
+        if (m < (long)last_synced)
+            fprintf(stderr, "cycle %d: %ld batches recovered, but batch %u was synced\n", cycle, m,
+                    last_synced);
+        /* the previous cycle logged batches [log[0].id, next_id); replay those recovered */
+        if (cycle > 0)
+            for (long i = 0; i < (long)(next_id - log[0].id) && (long)log[i].id <= m; i++)
+                apply(base_state, &log[i]);
+        int bad = check_state(db, base_state);
+        CHECK_EQ_INT(bad, 0);
+        if (bad) {
+            fprintf(stderr, "cycle %d: state after %ld batches differs from the model\n", cycle, m);
+            strata_kv_close(db);
+            break;
+        }
+        next_id = (uint32_t)m + 1;
+        last_synced = (uint32_t)m; /* recovered state is durable now */
+        if (cycle == cycles) {
+            CHECK_EQ_INT(strata_kv_close(db), STRATA_OK);
+            break;
+        }
+        /* write batches */
+        int nb = 20 + (int)rnd(300);
+        for (int i = 0; i < nb; i++) {
+            random_batch(&log[i], next_id + (uint32_t)i);
+            int sync = rnd(4) == 0;
+            int rc = write_batch(db, &log[i], sync);
+            CHECK_EQ_INT(rc, STRATA_OK);
+            if (sync && rc == STRATA_OK) last_synced = log[i].id;
+            if (rnd(40) == 0) CHECK_EQ_INT(strata_kv_flush(db), STRATA_OK);
+        }
+        next_id += (uint32_t)nb;
+        if (cycle % 3 == 2) {
+            /* a process crash without power loss: what was written survives, synced or not */
+            CHECK_EQ_INT(lsm_test_crash_close(db), STRATA_OK);
+            last_synced = next_id - 1;
+        } else {
+            /* crash, then power loss */
+            fault_env_crash(env);
+            strata_kv_close(db); /* frees memory; its I/O fails */
+            CHECK_EQ_INT(fault_env_drop_unsynced(env, cycle & 1), STRATA_OK);
+        }
+    }
+    free(log);
+    fault_env_free(env);
+    strata_kv_destroy(dir);
+    test_rmdir(dir);
+    free(dir);
+}
+
+static void test_crash_sync_env(void)
+{
+    run_crash_cycles(env_sync(), 25, 0x1234567);
+}
+
+static void test_crash_uring_env(void)
+{
+    run_crash_cycles(env_uring(), 25, 0xabcdef1);
+}
+
+TEST_MAIN(test_crash_sync_env, test_crash_uring_env)
