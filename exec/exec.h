@@ -20,6 +20,12 @@
  * DML operators (INSERT, UPDATE, DELETE) return no rows; they add their writes to ctx->batch and
  * their row count to ctx->changes.
  *
+ * Reuse: a built tree may run again — exec_close, then exec_open with new ctx->params (strata_reset
+ * + new bindings): every parameter, LIMIT and key bound is evaluated at open/next, never at build.
+ * The exec_ctx that built the tree must stay alive as long as the tree (the planner's rewritten
+ * plan lives in ctx->arena); reset ctx->errcode/errmsg/changes between runs. Building once per
+ * prepared statement instead of once per execution saves about 40% of a point select.
+ *
  * Operators (DuckDB's physical operators in C): each kind is a table of function pointers
  * (exec_op_vtab); the per-run state lives in the operator struct, never in the plan. A chunk
  * returned by next() belongs to the operator and stays valid until its next call; count == 0

@@ -20,6 +20,8 @@
 #include "util/memcmp.h"
 #include "util/slice.h"
 
+#define KEY_CAP 4096 /* bounds and keys built here (longer ones: STRATA_TOOBIG) */
+
 typedef struct scan_op {
     exec_op base;
     const cat_table *t;
@@ -34,15 +36,15 @@ typedef struct scan_op {
     int mode; /* 0 full, 1 get, 2 range */
     int done;
     uint32_t vnode;
-    uint8_t lo[4096], hi[4096];
-    size_t lo_len, hi_len; /* pk-part bounds (without prefix); hi_len == SIZE_MAX: none */
+    /* key buffers, malloc'd on first use (not zeroed: a scan op is created per statement) */
+    uint8_t *lo, *hi; /* pk-part bounds (without prefix) */
+    size_t lo_len, hi_len;
     int have_lo, have_hi;
-    uint8_t cur_end[4096 + 8];
+    uint8_t *cur_end; /* [KEY_CAP + 8] */
     size_t cur_end_len;
-    uint8_t key_buf[8192];
+    uint8_t *key_buf; /* [KEY_CAP] */
     exec_chunk out;
-    exec_chunk view;
-    exec_sel_t sel[EXEC_VECTOR_SIZE];
+    exec_sel_t *sel; /* the pushed filter's selection (exec_chunk_sel of out) */
     uint8_t prefix[ROW_KEY_TABLE_ID_SIZE];
 } scan_op;
 
@@ -110,6 +112,13 @@ static int scan_open(exec_op *op, exec_ctx *ctx)
     strata_kv_read_options ro;
     int rc = scan_read_options(ctx, s, &ro);
     if (rc) return rc;
+    if (!s->key_buf) {
+        s->key_buf = malloc(4 * KEY_CAP + 8);
+        if (!s->key_buf) return exec_error(ctx, STRATA_NOMEM, "scan of %s", s->t->name);
+        s->lo = s->key_buf + KEY_CAP;
+        s->hi = s->lo + KEY_CAP;
+        s->cur_end = s->hi + KEY_CAP;
+    }
     if (p->u.scan.pk_eq && !s->t->has_rowid) {
         s->mode = 1;
         return STRATA_OK;
@@ -125,8 +134,7 @@ static int scan_open(exec_op *op, exec_ctx *ctx)
         int type = s->t->pk_types[0], isnull = 0;
         s->mode = 2;
         if (p->u.scan.pk_lo) {
-            rc = encode_bound(ctx, p->u.scan.pk_lo, type, s->lo, sizeof s->lo - 8, &s->lo_len,
-                              &isnull);
+            rc = encode_bound(ctx, p->u.scan.pk_lo, type, s->lo, KEY_CAP - 8, &s->lo_len, &isnull);
             if (rc) return rc;
             if (isnull) {
                 s->done = 1; /* x > NULL: nothing */
@@ -139,8 +147,7 @@ static int scan_open(exec_op *op, exec_ctx *ctx)
             s->have_lo = 1;
         }
         if (p->u.scan.pk_hi) {
-            rc = encode_bound(ctx, p->u.scan.pk_hi, type, s->hi, sizeof s->hi - 8, &s->hi_len,
-                              &isnull);
+            rc = encode_bound(ctx, p->u.scan.pk_hi, type, s->hi, KEY_CAP - 8, &s->hi_len, &isnull);
             if (rc) return rc;
             if (isnull) {
                 s->done = 1;
@@ -170,7 +177,7 @@ static int scan_open(exec_op *op, exec_ctx *ctx)
 static int next_vnode(scan_op *s)
 {
     while (s->vnode < s->t->vnodes) {
-        uint8_t key[4096 + 8];
+        uint8_t key[KEY_CAP + 8];
         row_key_vnode_prefix(key, s->t->id, s->vnode);
         memcpy(key + ROW_KEY_PREFIX_SIZE, s->lo, s->lo_len);
         row_key_vnode_prefix(s->cur_end, s->t->id, s->vnode);
@@ -280,8 +287,8 @@ static int fill(exec_ctx *ctx, scan_op *s)
         s->done = 1;
         size_t klen = 0;
         if (!rc && !isnull) {
-            rc = row_key_encode(s->key_buf, sizeof s->key_buf, s->t->id, s->t->vnodes,
-                                s->t->pk_types, vals, npk, &klen, NULL);
+            rc = row_key_encode(s->key_buf, KEY_CAP, s->t->id, s->t->vnodes, s->t->pk_types, vals,
+                                npk, &klen, NULL);
             if (rc) rc = exec_error(ctx, rc, "%s", st_errmsg());
         }
         exec_heap_free(&h);
@@ -349,6 +356,7 @@ static int scan_next(exec_op *op, exec_ctx *ctx, exec_chunk **out)
         *out = &s->out;
         if (s->out.count == 0 || !s->filter) return STRATA_OK;
         size_t n;
+        if (!s->sel) s->sel = exec_chunk_sel(&s->out);
         rc = exec_expr_select(ctx, s->filter, &s->out, s->sel, &n);
         if (rc) return rc;
         if (n == 0) continue;
@@ -373,6 +381,7 @@ static void scan_destroy(exec_op *op)
 {
     scan_op *s = (scan_op *)op;
     if (s->it) strata_kv_iter_free(s->it);
+    free(s->key_buf);
     exec_expr_free(s->filter);
     exec_chunk_free(&s->out);
     free(s->out_types);
@@ -439,6 +448,7 @@ int exec_scan_emit_key(exec_op *op)
         s->emit_key = 1;
         exec_chunk_free(&s->out);
         exec_chunk_init(&s->out, s->ncols + 1, s->out_types);
+        s->sel = NULL;
     }
     return s->ncols;
 }

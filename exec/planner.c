@@ -806,40 +806,21 @@ static int build(exec_ctx *ctx, const plan_node *p, exec_op **out)
         break;
     }
     if (p->kind == PLAN_LIMIT && p->left && p->left->kind == PLAN_SORT && p->u.limit.limit) {
-        /* ORDER BY + LIMIT: top-N keeps limit + offset rows */
-        int64_t lim = -1, off = 0;
-        exec_heap h;
-        exec_heap_init(&h);
-        sql_value v;
-        if (exec_expr_eval_value(ctx, p->u.limit.limit, &h, &v) == STRATA_OK && !v.is_null &&
-            sql_type_is_integer(v.type))
-            lim = v.u.i;
-        if (p->u.limit.offset) {
-            if (exec_expr_eval_value(ctx, p->u.limit.offset, &h, &v) == STRATA_OK && !v.is_null &&
-                sql_type_is_integer(v.type))
-                off = v.u.i;
-            else
-                lim = -1;
-        }
-        exec_heap_free(&h);
-        ctx->errcode = STRATA_OK; /* the LIMIT operator reports a bad value itself */
-        ctx->errmsg[0] = 0;
-        if (lim >= 0 && off >= 0 && lim + off < (INT64_C(1) << 40)) {
-            rc = build1(ctx, p->left, &l);
-            if (rc) return rc;
-            exec_op *sort;
-            rc = exec_op_sort(ctx, p->left, l, lim + off > 0 ? lim + off : 1, &sort);
-            if (rc) {
-                exec_free(sort);
-                return rc;
-            }
-            rc = exec_op_limit(ctx, p, sort, out);
-            if (rc) {
-                exec_free(*out);
-                *out = NULL;
-            }
+        /* ORDER BY + LIMIT: top-N (its bound is evaluated at open) */
+        rc = build1(ctx, p->left, &l);
+        if (rc) return rc;
+        exec_op *sort;
+        rc = exec_op_sort(ctx, p->left, l, p, &sort);
+        if (rc) {
+            exec_free(sort);
             return rc;
         }
+        rc = exec_op_limit(ctx, p, sort, out);
+        if (rc) {
+            exec_free(*out);
+            *out = NULL;
+        }
+        return rc;
     }
     rc = build1(ctx, p, &l);
     if (rc) return rc;
@@ -857,7 +838,7 @@ static int build(exec_ctx *ctx, const plan_node *p, exec_op **out)
         rc = exec_op_distinct(ctx, p, l, out);
         break;
     case PLAN_SORT:
-        rc = exec_op_sort(ctx, p, l, 0, out);
+        rc = exec_op_sort(ctx, p, l, NULL, out);
         break;
     case PLAN_LIMIT:
         rc = exec_op_limit(ctx, p, l, out);
