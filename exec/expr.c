@@ -25,12 +25,13 @@ struct exec_expr {
     exec_sel_t *idx, *pos;
     /* subqueries */
     exec_op *sub;
-    int sub_done;       /* uncorrelated: the result below is computed */
+    uint64_t sub_done;  /* uncorrelated: ctx->run + 1 when the result below was computed */
     sql_value sub_val;  /* scalar / exists result */
     exec_heap sub_heap; /* bytes of sub_val / the IN set */
     struct sub_set *set;
     struct memo *memo;
-    int memo_ok; /* correlated at depth 1 only: memoise per outer row */
+    uint64_t memo_run; /* ctx->run the memo belongs to */
+    int memo_ok;       /* correlated at depth 1 only: memoise per outer row */
     int *outer_cols;
     int nouter_cols;
 };
@@ -1652,10 +1653,10 @@ static int eval_subquery(exec_ctx *ctx, exec_expr *x, const exec_chunk *in, exec
     }
     *out = res;
     if (!x->e->u.sub.correlated) {
-        if (!x->sub_done) {
+        if (x->sub_done != ctx->run + 1) {
             rc = run_sub(ctx, x);
             if (rc) goto out;
-            x->sub_done = 1;
+            x->sub_done = ctx->run + 1;
         }
         if (kind != PLAN_SUB_IN) {
             sql_value v = x->sub_val;
@@ -1679,6 +1680,11 @@ static int eval_subquery(exec_ctx *ctx, exec_expr *x, const exec_chunk *in, exec
         goto out;
     }
     exec_vector_reset(res);
+    if (x->memo && x->memo_run != ctx->run) { /* a new execution: the data may differ */
+        memo_free(x->memo);
+        x->memo = NULL;
+    }
+    x->memo_run = ctx->run;
     if (x->memo_ok && !x->memo) {
         x->memo = xcalloc(1, sizeof *x->memo);
         arena_init(&x->memo->a, 4096);

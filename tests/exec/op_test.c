@@ -463,6 +463,61 @@ static void test_scalar_decorrelation(void)
     CHECK_ROWS(&ctx, f, "2|b\n");
 }
 
+/* a tree runs again with other parameters: LIMIT ? on top-N, uncorrelated IN (... WHERE ?) */
+static void test_rerun_with_parameters(void)
+{
+    setup();
+    int cols[1] = {0}, asc[1] = {0}, nl[1] = {0};
+    plan_node *lim = limit_node(sort_node(table_t(), 1, cols, asc, nl), 0, 0);
+    plan_expr *p1 = plan_expr_new(&ctx.arena, PEX_PARAM, STRATA_TYPE_BIGINT);
+    p1->u.param.index = 1;
+    lim->u.limit.limit = p1;
+    /* WHERE a IN (SELECT x FROM u WHERE x <> ?2) */
+    plan_expr *p2 = plan_expr_new(&ctx.arena, PEX_PARAM, STRATA_TYPE_BIGINT);
+    p2->u.param.index = 2;
+    plan_expr *in = plan_expr_new(&ctx.arena, PEX_SUBQUERY, STRATA_TYPE_BOOLEAN);
+    in->u.sub.kind = PLAN_SUB_IN;
+    in->u.sub.plan = sub_plan_u_x(tbin(&ctx, PLAN_OP_NE, 1, tcol(&ctx, 0, STRATA_TYPE_BIGINT), p2));
+    in->u.sub.lhs = tcol(&ctx, 0, STRATA_TYPE_INT);
+    plan_node *f = plan_node_new(&ctx.arena, PLAN_FILTER, 2);
+    f->types[0] = STRATA_TYPE_INT;
+    f->types[1] = STRATA_TYPE_TEXT;
+    f->left = lim;
+    f->u.filter.cond = in;
+    exec_op *op;
+    REQUIRE(exec_build(&ctx, f, &op) == STRATA_OK);
+    const char *want[2] = {"1|a\n1|z\n", "2|b\n"};
+    int64_t lims[2] = {3, 4}, excl[2] = {2, 1};
+    for (int run = 0; run < 2; run++) {
+        sql_value params[2] = {BI(lims[run]), BI(excl[run])};
+        ctx.params = params;
+        ctx.nparams = 2;
+        exec_new_run(&ctx);
+        char got[256] = "";
+        int rc = exec_open(op, &ctx);
+        while (!rc) {
+            exec_chunk *c;
+            rc = exec_next(op, &ctx, &c);
+            if (rc || !c->count) break;
+            for (size_t i = 0; i < c->count; i++) {
+                size_t r = exec_chunk_row(c, i);
+                sql_value a = exec_vector_get_value(&c->cols[0], r),
+                          b = exec_vector_get_value(&c->cols[1], r);
+                tfmt(got, sizeof got, &a);
+                strcat(got, "|");
+                tfmt(got, sizeof got, &b);
+                strcat(got, "\n");
+            }
+        }
+        exec_close(op, &ctx);
+        CHECK_EQ_INT(rc, STRATA_OK);
+        CHECK_EQ_STR(got, want[run]);
+    }
+    exec_free(op);
+    ctx.params = NULL;
+    ctx.nparams = 0;
+}
+
 static void test_done(void)
 {
     exec_ctx_free(&ctx);
@@ -471,4 +526,4 @@ static void test_done(void)
 
 TEST_MAIN(test_sort, test_sort_many, test_aggregate, test_aggregate_many_groups, test_joins,
           test_planner_pushdown, test_set_ops, test_subqueries, test_unnesting,
-          test_scalar_decorrelation, test_done)
+          test_scalar_decorrelation, test_rerun_with_parameters, test_done)
