@@ -103,6 +103,17 @@ static plan_node *filter_into_scan(exec_ctx *ctx, const plan_node *scan, plan_ex
                 }
             }
         }
+        if (!used && npk == 1 && !s->u.scan.pk_in && e->kind == PEX_IN_LIST && !e->u.in.negated &&
+            col_of(e->u.in.arg) >= 0 && e->u.in.n > 0 && e->u.in.n <= 100000 &&
+            t->cols[s->u.scan.cols[col_of(e->u.in.arg)]].pk_pos == 0) {
+            int ok = 1;
+            for (int k = 0; k < e->u.in.n && ok; k++)
+                ok = (exec_expr_sides(e->u.in.list[k], 0) & 7) == 0;
+            if (ok) {
+                s->u.scan.pk_in = e;
+                used = 1;
+            }
+        }
         /* a bound used for the key is still checked by the filter (types, NULLs): cheap */
         if (nrest < MAX_CONJ) rest[nrest++] = e;
         (void)used;

@@ -201,6 +201,39 @@ static void test_insert_and_scan(void)
     CHECK_ROWS(&ctx, count_sum(q, 0), "100|294950\n");
 }
 
+/* id IN (list): one multi-get of the distinct listed keys */
+static void test_in_list_multi_get(void)
+{
+    plan_expr *in = plan_expr_new(&ctx.arena, PEX_IN_LIST, STRATA_TYPE_BOOLEAN);
+    plan_expr *list[7] = {tconst(&ctx, I(5)),       tconst(&ctx, BI(2999)),
+                          tconst(&ctx, I(5)),       tconst(&ctx, N(INT)),
+                          tconst(&ctx, BI(123456)), tconst(&ctx, BI(INT64_C(1) << 40)),
+                          tconst(&ctx, I(7))};
+    in->u.in.arg = id_col();
+    in->u.in.list = list;
+    in->u.in.n = 7;
+    plan_node *q = filter(scan(t), in);
+    char *ex = explain(q);
+    CHECK(strstr(ex, "PK_MULTI_GET") != NULL);
+    free(ex);
+    /* 5, 7, 2999 exist; duplicates, NULL, missing and out-of-range keys match nothing */
+    CHECK_ROWS(&ctx, count_sum(q, 0), "3|3011\n");
+    /* with another condition on top */
+    q = filter(scan(t), tbin(&ctx, PLAN_OP_AND, 1, in,
+                             tbin(&ctx, PLAN_OP_GT, 1, tcol(&ctx, 2, STRATA_TYPE_BIGINT),
+                                  tconst(&ctx, BI(60)))));
+    CHECK_ROWS(&ctx, count_sum(q, 0), "2|3006\n");
+    /* a list longer than a chunk */
+    enum { N = 5000 };
+    plan_expr **big = arena_alloc(&ctx.arena, sizeof(plan_expr *) * N);
+    for (int i = 0; i < N; i++) big[i] = tconst(&ctx, I(i * 2));
+    plan_expr *in2 = plan_expr_new(&ctx.arena, PEX_IN_LIST, STRATA_TYPE_BOOLEAN);
+    in2->u.in.arg = id_col();
+    in2->u.in.list = big;
+    in2->u.in.n = N;
+    CHECK_ROWS(&ctx, count_sum(filter(scan(t), in2), 0), "1500|2248500\n");
+}
+
 static void test_duplicates(void)
 {
     CHECK_EQ_INT(run(insert_range(2999, 3001, PLAN_CONFLICT_ERROR)), STRATA_CONSTRAINT);
@@ -370,5 +403,5 @@ static void test_teardown(void)
     close_db();
 }
 
-TEST_MAIN(test_setup, test_insert_and_scan, test_duplicates, test_update_and_delete,
-          test_rowid_table, test_composite_key, test_teardown)
+TEST_MAIN(test_setup, test_insert_and_scan, test_in_list_multi_get, test_duplicates,
+          test_update_and_delete, test_rowid_table, test_composite_key, test_teardown)
