@@ -3,7 +3,7 @@
  * (strata_kv.h), RocksDB and LevelDB (their C APIs) in one process, with the same options, and
  * the SQL workloads of bench_sql.c on strata (strata.h) and SQLite.
  *
- *   strata-bench [--engines strata,rocksdb,leveldb] [--workloads a,b,...] [--num N]
+ *   strata-bench [--engines strata,rocksdb,leveldb,sqlite] [--workloads a,b,...] [--num N]
  *                [--reads N] [--csv FILE] [--dir DIR] [--seed S]
  *
  * Keys are 16 bytes (the key number as 16 decimal digits, so byte order is numeric order),
@@ -888,11 +888,12 @@ static const char *default_workloads = "fillseq,fillrandom,overwrite,readrandom,
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: strata-bench [--engines strata,rocksdb,leveldb] [--workloads a,b,...]\n"
+            "usage: strata-bench [--engines strata,rocksdb,leveldb,sqlite] [--workloads a,b,...]\n"
             "                    [--num N] [--reads N] [--csv FILE] [--dir DIR] [--seed S]\n"
             "\n"
-            "  --engines    KV engines: strata, rocksdb, leveldb (default all three); SQL\n"
-            "               workloads run on strata and sqlite (given or implied)\n"
+            "  --engines    comma list of strata, rocksdb, leveldb, sqlite (default all):\n"
+            "               KV workloads run on strata, rocksdb, leveldb; SQL ones on strata, "
+            "sqlite\n"
             "  --workloads  comma list (default: every KV workload); see below\n"
             "  --num N      keys / rows (default 1000000); keys 16 bytes, values 100 bytes\n"
             "  --reads N    point reads / seeks of the read workloads (default --num)\n"
@@ -974,7 +975,7 @@ static void print_table(int sql)
 
 int main(int argc, char **argv)
 {
-    char engines_arg[1024] = "strata,rocksdb,leveldb", workloads_arg[4096];
+    char engines_arg[1024] = "strata,rocksdb,leveldb,sqlite", workloads_arg[4096];
     snprintf(workloads_arg, sizeof workloads_arg, "%s", default_workloads);
     const char *csv = NULL;
     bench_config cfg = {.num = 1000000, .reads = 0, .dir = "/tmp/strata-bench", .seed = 301};
@@ -1065,9 +1066,12 @@ int main(int argc, char **argv)
     }
 
     if (nsql) {
-        /* SQL engines: strata and sqlite, whether named in --engines or not */
+        /* SQL engines: strata and sqlite, those of them named in --engines */
         const char *sqleng[] = {"strata", "sqlite"};
         for (int i = 0; i < 2; i++) {
+            int named = 0;
+            for (int j = 0; j < neng; j++) named |= !strcmp(engs[j], sqleng[i]);
+            if (!named) continue;
             if (!bench_sql_has_engine(sqleng[i])) {
                 fprintf(stderr, "strata-bench: SQL engine %s not built in; skipped\n", sqleng[i]);
                 continue;
