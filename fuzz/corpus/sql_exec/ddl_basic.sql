@@ -1,0 +1,11 @@
+CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT NOT NULL, score DOUBLE DEFAULT 0.5, n INT);
+INSERT INTO t VALUES (1, 'ann', 10.5, 3), (2, 'bob', 7.25, NULL), (3, 'cid', 1.0, 9);
+INSERT INTO t (id, name) VALUES (4, 'dee');
+SELECT id, name, score, n FROM t ORDER BY id;
+DESCRIBE t;
+SHOW TABLES;
+TRUNCATE TABLE t;
+SELECT count(*) FROM t;
+DROP TABLE t;
+DROP TABLE IF EXISTS t;
+CREATE TABLE IF NOT EXISTS t (x INT);

@@ -1,0 +1,15 @@
+CREATE USER TABLE notes (id BIGINT PRIMARY KEY, body TEXT);
+INSERT INTO notes VALUES (1, 'mine'), (2, 'also mine');
+SELECT * FROM notes;
+CREATE STREAM TABLE ev (id BIGINT, kind TEXT) WITH (ttl_seconds = '60', max_rows = '10');
+INSERT INTO ev VALUES (1, 'a'), (2, 'b');
+SELECT count(*) FROM ev;
+CREATE SHARED TABLE sh (k TEXT, v INT, PRIMARY KEY (k, v));
+INSERT INTO sh VALUES ('a', 1), ('a', 2), ('b', 1);
+SELECT * FROM sh WHERE k = 'a' AND v = 2;
+SELECT * FROM sh WHERE k = 'a' AND v > 1;
+CREATE TABLE r (id INT PRIMARY KEY, v TEXT) WITH (connector = 'posix_fs', path = 'nowhere', format = 'csv', refreshable = true);
+REFRESH TABLE r;
+INSERT INTO r VALUES (1, 'x');
+SELECT * FROM system.tables;
+SELECT * FROM system.columns;
