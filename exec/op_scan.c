@@ -197,14 +197,16 @@ static int next_vnode(scan_op *s)
 /* Decodes one row value into row k of the output. */
 static inline int decode_row(exec_ctx *ctx, scan_op *s, const uint8_t *val, size_t vlen, size_t k)
 {
+    if (s->ncols == 0) return STRATA_OK; /* count(*): nothing to decode */
     row_view rv;
     int rc = row_open(&rv, val, vlen);
     if (ST_UNLIKELY(rc)) return exec_error(ctx, rc, "table %s: %s", s->t->name, st_errmsg());
+    const uint8_t *types = s->t->col_types;
     for (int j = 0; j < s->ncols; j++) {
         uint32_t col = (uint32_t)s->cols[j];
         exec_vector *v = &s->out.cols[j];
-        int type = s->t->col_types[col];
-        if (row_view_is_null(&rv, col)) {
+        int type = types[col];
+        if (ST_UNLIKELY(col >= rv.ncols || ((rv.nulls[col >> 3] >> (col & 7)) & 1))) {
             exec_vector_set_null(v, k);
             continue;
         }

@@ -28,6 +28,7 @@ static plan_node *copy_node(exec_ctx *ctx, const plan_node *p)
 
 static plan_node *rewrite(exec_ctx *ctx, const plan_node *p);
 static plan_node *prune(exec_ctx *ctx, plan_node *c);
+static plan_node *make_filter(exec_ctx *ctx, plan_node *child, plan_expr *cond);
 
 /* column index of e if it is a plain column reference, else -1 */
 static int col_of(const plan_expr *e)
@@ -186,16 +187,243 @@ static plan_node *push_filter(exec_ctx *ctx, plan_node *child, plan_expr **conj,
     return make_filter(ctx, child, exec_and_all(&ctx->arena, conj, n));
 }
 
+/* ---- unnesting correlated EXISTS / NOT EXISTS / IN into semi and anti joins ----
+ *
+ * WHERE [NOT] EXISTS (SELECT ... FROM X WHERE c1 AND c2 ...) where X itself reads nothing of
+ * the outer query: the conjuncts that read the outer row become the condition of a SEMI (ANTI)
+ * join of the filter's input with X (outer column i → column i, X's column j → nl + j), the
+ * others stay a filter on X. Equalities among them make it a hash join. `lhs IN (SELECT e ...)`
+ * as a WHERE conjunct is a SEMI join on lhs = e as well. Anything else (aggregates in the
+ * subquery, nested subqueries, NOT IN) keeps the per-row evaluation of expr.c. */
+
+static int expr_outer(const plan_expr *e, int depth);
+
+static int plan_outer(const plan_node *p, int depth)
+{
+    if (!p) return 0;
+    int r = 0, i;
+    switch (p->kind) {
+    case PLAN_SCAN:
+    case PLAN_SYSSCAN:
+        r = expr_outer(p->u.scan.filter, depth) | expr_outer(p->u.scan.pk_lo, depth) |
+            expr_outer(p->u.scan.pk_hi, depth);
+        if (p->u.scan.pk_eq && p->u.scan.table)
+            for (i = 0; i < (int)p->u.scan.table->npk; i++)
+                r |= expr_outer(p->u.scan.pk_eq[i], depth);
+        break;
+    case PLAN_VALUES:
+        for (i = 0; i < p->u.values.nrows * p->ncols; i++)
+            r |= expr_outer(p->u.values.rows[i], depth);
+        break;
+    case PLAN_FILTER:
+        r = expr_outer(p->u.filter.cond, depth);
+        break;
+    case PLAN_PROJECT:
+        for (i = 0; i < p->ncols; i++) r |= expr_outer(p->u.project.exprs[i], depth);
+        break;
+    case PLAN_AGGREGATE:
+        for (i = 0; i < p->u.aggregate.ngroups; i++)
+            r |= expr_outer(p->u.aggregate.groups[i], depth);
+        for (i = 0; i < p->u.aggregate.naggs; i++)
+            r |= expr_outer(p->u.aggregate.aggs[i].arg, depth);
+        break;
+    case PLAN_JOIN:
+        r = expr_outer(p->u.join.cond, depth);
+        break;
+    case PLAN_SORT:
+        for (i = 0; i < p->u.sort.nkeys; i++) r |= expr_outer(p->u.sort.keys[i].expr, depth);
+        break;
+    case PLAN_LIMIT:
+        r = expr_outer(p->u.limit.limit, depth) | expr_outer(p->u.limit.offset, depth);
+        break;
+    default:
+        r = 1; /* DML: never inside a subquery */
+        break;
+    }
+    return r | plan_outer(p->left, depth) | plan_outer(p->right, depth);
+}
+
+/* 1 if e holds a PEX_OUTER reaching depth or further out. */
+static int expr_outer(const plan_expr *e, int depth)
+{
+    if (!e) return 0;
+    switch (e->kind) {
+    case PEX_OUTER:
+        return e->u.outer.depth >= depth;
+    case PEX_UNARY:
+        return expr_outer(e->u.unary.arg, depth);
+    case PEX_BINARY:
+        return expr_outer(e->u.binary.l, depth) | expr_outer(e->u.binary.r, depth);
+    case PEX_IN_LIST: {
+        int r = expr_outer(e->u.in.arg, depth);
+        for (int i = 0; i < e->u.in.n; i++) r |= expr_outer(e->u.in.list[i], depth);
+        return r;
+    }
+    case PEX_BETWEEN:
+        return expr_outer(e->u.between.arg, depth) | expr_outer(e->u.between.lo, depth) |
+               expr_outer(e->u.between.hi, depth);
+    case PEX_CASE: {
+        int r = expr_outer(e->u.case_.operand, depth) | expr_outer(e->u.case_.else_, depth);
+        for (int i = 0; i < e->u.case_.n; i++)
+            r |= expr_outer(e->u.case_.when[i], depth) | expr_outer(e->u.case_.then[i], depth);
+        return r;
+    }
+    case PEX_CAST:
+        return expr_outer(e->u.cast.arg, depth);
+    case PEX_FUNC: {
+        int r = 0;
+        for (int i = 0; i < e->u.func.nargs; i++) r |= expr_outer(e->u.func.args[i], depth);
+        return r;
+    }
+    case PEX_SUBQUERY:
+        return expr_outer(e->u.sub.lhs, depth) | plan_outer(e->u.sub.plan, depth + 1);
+    default:
+        return 0;
+    }
+}
+
+/* An expression of the subquery moved up into a join over outer ++ inner: inner column j →
+ * nl + j, outer (depth 1) column i → i, deeper outer references one level less. NULL if it
+ * holds a subquery. */
+static plan_expr *lift(exec_ctx *ctx, const plan_expr *e, int nl)
+{
+    if (!e) return NULL;
+    plan_expr *c = arena_alloc(&ctx->arena, sizeof *c);
+    *c = *e;
+    switch (e->kind) {
+    case PEX_COLUMN:
+        c->u.col.index = e->u.col.index + nl;
+        return c;
+    case PEX_OUTER:
+        if (e->u.outer.depth == 1) {
+            c->kind = PEX_COLUMN;
+            c->u.col.index = e->u.outer.index;
+        } else {
+            c->u.outer.depth = e->u.outer.depth - 1;
+        }
+        return c;
+    case PEX_CONST:
+    case PEX_PARAM:
+        return c;
+    case PEX_UNARY:
+        return (c->u.unary.arg = lift(ctx, e->u.unary.arg, nl)) ? c : NULL;
+    case PEX_BINARY:
+        c->u.binary.l = lift(ctx, e->u.binary.l, nl);
+        c->u.binary.r = lift(ctx, e->u.binary.r, nl);
+        return c->u.binary.l && c->u.binary.r ? c : NULL;
+    case PEX_CAST:
+        return (c->u.cast.arg = lift(ctx, e->u.cast.arg, nl)) ? c : NULL;
+    case PEX_FUNC:
+        c->u.func.args =
+            arena_alloc(&ctx->arena, sizeof(plan_expr *) * (size_t)(e->u.func.nargs + 1));
+        for (int i = 0; i < e->u.func.nargs; i++)
+            if (!(c->u.func.args[i] = lift(ctx, e->u.func.args[i], nl))) return NULL;
+        return c;
+    case PEX_IN_LIST:
+        if (!(c->u.in.arg = lift(ctx, e->u.in.arg, nl))) return NULL;
+        c->u.in.list = arena_alloc(&ctx->arena, sizeof(plan_expr *) * (size_t)(e->u.in.n + 1));
+        for (int i = 0; i < e->u.in.n; i++)
+            if (!(c->u.in.list[i] = lift(ctx, e->u.in.list[i], nl))) return NULL;
+        return c;
+    case PEX_BETWEEN:
+        c->u.between.arg = lift(ctx, e->u.between.arg, nl);
+        c->u.between.lo = lift(ctx, e->u.between.lo, nl);
+        c->u.between.hi = lift(ctx, e->u.between.hi, nl);
+        return c->u.between.arg && c->u.between.lo && c->u.between.hi ? c : NULL;
+    default:
+        return NULL; /* CASE and subqueries: not lifted */
+    }
+}
+
+/* child FILTER'd by the subquery conjunct e, as a semi/anti join; NULL if not unnestable. */
+static plan_node *unnest(exec_ctx *ctx, plan_node *child, const plan_expr *e, int negate)
+{
+    if (e->kind != PEX_SUBQUERY || !e->u.sub.correlated) return NULL;
+    int kind = e->u.sub.kind;
+    int neg = e->u.sub.negated ^ negate;
+    if (kind == PLAN_SUB_SCALAR || (kind == PLAN_SUB_IN && neg)) return NULL;
+    const plan_node *p = e->u.sub.plan;
+    const plan_expr *sel = NULL;
+    if (p->kind == PLAN_PROJECT) {
+        if (kind == PLAN_SUB_IN) {
+            if (p->ncols != 1) return NULL;
+            sel = p->u.project.exprs[0];
+        }
+        p = p->left;
+    } else if (kind == PLAN_SUB_IN) {
+        return NULL;
+    }
+    plan_expr *conj[MAX_CONJ];
+    int n = 0;
+    const plan_node *x = p;
+    if (p->kind == PLAN_FILTER) {
+        n = exec_conjuncts(p->u.filter.cond, conj, 0, MAX_CONJ);
+        x = p->left;
+    }
+    if (plan_outer(x, 1) || (sel && expr_outer(sel, 1))) return NULL;
+    int nl = child->ncols;
+    plan_expr *inner[MAX_CONJ], *jc[MAX_CONJ];
+    int ni = 0, nj = 0;
+    for (int i = 0; i < n; i++) {
+        if (!expr_outer(conj[i], 1)) {
+            inner[ni++] = conj[i];
+            continue;
+        }
+        plan_expr *l = lift(ctx, conj[i], nl);
+        if (!l) return NULL;
+        jc[nj++] = l;
+    }
+    if (sel) {
+        plan_expr *lhs = e->u.sub.lhs, *rhs = lift(ctx, sel, nl);
+        if (!lhs || !rhs || (exec_expr_sides(lhs, nl) & 6)) return NULL;
+        jc[nj++] = plan_expr_binary(&ctx->arena, PLAN_OP_EQ, STRATA_TYPE_BOOLEAN, lhs, rhs);
+    }
+    if (nj == 0) return NULL;
+    plan_node *right = (plan_node *)x;
+    if (ni) right = make_filter(ctx, right, exec_and_all(&ctx->arena, inner, ni));
+    right = rewrite(ctx, right);
+    plan_node *j = plan_node_new(&ctx->arena, PLAN_JOIN, 0);
+    j->ncols = nl;
+    j->types = child->types;
+    j->names = child->names;
+    j->left = child;
+    j->right = right;
+    j->u.join.type = neg ? PLAN_JOIN_ANTI : PLAN_JOIN_SEMI;
+    j->u.join.cond = exec_and_all(&ctx->arena, jc, nj);
+    return j;
+}
+
+/* > 0 while rewriting the input of UPDATE / DELETE: that input must stay a chain of filters
+ * over the table's scan (it carries the row keys), so subqueries are not unnested there. */
+static _Thread_local int no_unnest;
+
 static plan_node *rewrite(exec_ctx *ctx, const plan_node *p)
 {
     if (!p) return NULL;
     plan_node *c = copy_node(ctx, p);
+    int dml = p->kind == PLAN_UPDATE || p->kind == PLAN_DELETE;
+    no_unnest += dml;
     c->left = rewrite(ctx, p->left);
+    no_unnest -= dml;
     c->right = rewrite(ctx, p->right);
     if (c->kind == PLAN_FILTER) {
-        plan_expr *conj[MAX_CONJ];
-        int n = exec_conjuncts(c->u.filter.cond, conj, 0, MAX_CONJ);
-        return push_filter(ctx, c->left, conj, n);
+        plan_expr *conj[MAX_CONJ], *rest[MAX_CONJ];
+        int n = exec_conjuncts(c->u.filter.cond, conj, 0, MAX_CONJ), nr = 0;
+        plan_node *in = c->left;
+        for (int i = 0; i < n; i++) {
+            const plan_expr *e = conj[i];
+            int negate = 0;
+            if (e->kind == PEX_UNARY && e->u.unary.op == PLAN_OP_NOT) {
+                e = e->u.unary.arg;
+                negate = 1;
+            }
+            plan_node *j = no_unnest ? NULL : unnest(ctx, in, e, negate);
+            if (j)
+                in = j;
+            else
+                rest[nr++] = conj[i];
+        }
+        return push_filter(ctx, in, rest, nr);
     }
     if (c->kind == PLAN_JOIN && c->u.join.cond &&
         (c->u.join.type == PLAN_JOIN_INNER || c->u.join.type == PLAN_JOIN_CROSS)) {

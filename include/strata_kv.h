@@ -157,7 +157,10 @@ uint64_t strata_kv_latest_sequence(strata_kv *db);
 int strata_kv_snapshot_at(strata_kv *db, uint64_t seq, const strata_kv_snapshot **out);
 
 /* Iterators see a consistent view (the snapshot or the state at creation), skip a range
- * covered by a tombstone with one seek, and stay within [lower, upper). */
+ * covered by a tombstone with one seek, and stay within [lower, upper). strata_kv_iter_new
+ * returns NULL only when out of memory (or db is NULL); when a file of the view cannot be opened
+ * or is corrupt it returns an iterator that is never valid and whose strata_kv_iter_status is
+ * the error (STRATA_IOERR, STRATA_CORRUPT), to be freed as usual. */
 strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *ro);
 void strata_kv_iter_free(strata_kv_iter *it);
 int strata_kv_iter_valid(const strata_kv_iter *it);

@@ -399,7 +399,6 @@ static int overlaps_deeper(strata_kv *db, version *v, int out_level, st_slice lo
 /* Runs c. REQUIRES mu held and db->compacting set by the caller; mu is released during I/O. */
 static int run_compaction(strata_kv *db, compaction *c)
 {
-    uint64_t ndropped = 0; /* before any goto done */
     comp_state cs;
     memset(&cs, 0, sizeof cs);
     cs.db = db;
@@ -421,7 +420,7 @@ static int run_compaction(strata_kv *db, compaction *c)
     pthread_mutex_unlock(&db->mu);
 
     int rc = STRATA_OK;
-    uint64_t bytes_read = 0;
+    uint64_t bytes_read = 0, ndropped = 0;
     size_t nall = c->nin[0] + c->nin[1];
     file_meta **all = malloc((nall ? nall : 1) * sizeof *all);
     uint8_t *drop = calloc(nall ? nall : 1, 1);
@@ -462,7 +461,6 @@ static int run_compaction(strata_kv *db, compaction *c)
         goto done;
     }
     size_t nk = 0;
-    ndropped = 0;
     for (size_t i = 0; i < nall; i++) {
         if (cs.rd->n && file_fully_covered(&cs, all[i])) {
             drop[i] = 1;

@@ -169,8 +169,9 @@ void db_snapshot_release_locked(strata_kv *db, strata_kv_snapshot *s)
     free(s);
 }
 
-range_del_list *db_version_range_dels(strata_kv *db, version *v)
+range_del_list *db_version_range_dels(strata_kv *db, version *v, int *rc)
 {
+    *rc = STRATA_OK;
     range_del_list *l = atomic_load_explicit(&v->rd_cache, memory_order_acquire);
     if (l) return l;
     size_t n = 0, cap = 0;
@@ -178,7 +179,7 @@ range_del_list *db_version_range_dels(strata_kv *db, version *v)
     for (int lv = 0; lv < STRATA_KV_LEVELS; lv++)
         for (size_t i = 0; i < v->nfiles[lv]; i++) {
             sst_reader *r;
-            if (tc_find(&db->tc, v->files[lv][i], &r, NULL)) {
+            if ((*rc = tc_find(&db->tc, v->files[lv][i], &r, NULL))) {
                 free(all);
                 return NULL;
             }
@@ -190,6 +191,7 @@ range_del_list *db_version_range_dels(strata_kv *db, version *v)
                 range_tombstone *na = realloc(all, cap * sizeof *na);
                 if (!na) {
                     free(all);
+                    *rc = st_error(STRATA_NOMEM, "range tombstones: out of memory");
                     return NULL;
                 }
                 all = na;
@@ -199,7 +201,10 @@ range_del_list *db_version_range_dels(strata_kv *db, version *v)
         }
     l = rd_build(all, n);
     free(all);
-    if (!l) return NULL;
+    if (!l) {
+        *rc = st_error(STRATA_NOMEM, "range tombstones: out of memory");
+        return NULL;
+    }
     range_del_list *expected = NULL;
     if (!atomic_compare_exchange_strong(&v->rd_cache, &expected, l)) {
         rd_unref(l);
@@ -288,16 +293,14 @@ static int cmp_u64p(const void *a, const void *b)
 static int recover(strata_kv *db, int fresh)
 {
     int rc;
-    if (fresh) {
-        rc = vset_new_manifest(&db->vs);
-        if (rc) return rc;
-    } else {
+    if (!fresh) {
         rc = vset_recover(&db->vs);
         if (rc) return rc;
-        rc = vset_new_manifest(&db->vs);
-        if (rc) return rc;
     }
-    /* replay the WALs the manifest does not cover */
+    /* Files numbered at or past the manifest's next file number can exist: created (and their
+     * directory entry made durable) but never logged before a crash. New files must not reuse
+     * those numbers (they are created exclusively), so the counter moves past every numbered
+     * file in the directory; the unreferenced ones are deleted once the open succeeded. */
     char **names = NULL;
     size_t nn = 0;
     rc = db->env->list(db->env, db->dir, &names, &nn);
@@ -306,19 +309,25 @@ static int recover(strata_kv *db, int fresh)
     size_t nl = 0;
     for (size_t i = 0; i < nn; i++) {
         uint64_t num;
-        if (logs && db_parse_filename(names[i], &num) == DBF_LOG && num >= db->vs.log_number)
-            logs[nl++] = num;
+        int t = db_parse_filename(names[i], &num);
+        if (t == DBF_LOG || t == DBF_SST || t == DBF_MANIFEST || t == DBF_TEMP) {
+            if (num >= db->vs.next_file) db->vs.next_file = num + 1;
+        }
+        if (logs && t == DBF_LOG && num >= db->vs.log_number) logs[nl++] = num;
         free(names[i]);
     }
     free(names);
     if (!logs) return st_error(STRATA_NOMEM, "open: out of memory");
+    rc = vset_new_manifest(&db->vs);
+    if (rc) {
+        free(logs);
+        return rc;
+    }
+    /* replay the WALs the manifest does not cover */
     qsort(logs, nl, sizeof *logs, cmp_u64p);
     memtable *mem = mem_new();
     uint64_t max_seq = db->vs.last_seq;
-    for (size_t i = 0; i < nl && !rc; i++) {
-        if (logs[i] >= db->vs.next_file) db->vs.next_file = logs[i] + 1;
-        rc = recover_log(db, logs[i], &mem, &max_seq);
-    }
+    for (size_t i = 0; i < nl && !rc; i++) rc = recover_log(db, logs[i], &mem, &max_seq);
     free(logs);
     if (!rc && !mem_empty(mem)) {
         uint64_t num = vset_new_file_number(&db->vs);
@@ -563,27 +572,41 @@ static int make_room(strata_kv *db, int force)
             uint64_t t0 = now_us();
             db_maybe_schedule(db);
             if (db->imm || (int)db->vs.current->nfiles[0] >= db->opt.level0_stop_trigger) {
-                if (db->bg_started)
+                if (db->bg_started) {
                     pthread_cond_wait(&db->bg_cv, &db->mu);
-                else if (db->bg_error == 0 && db->imm)
-                    return st_error(STRATA_ERROR, "write stall: no background thread progress");
+                } else {
+                    /* inline mode: another thread holds the compaction; let it progress */
+                    pthread_mutex_unlock(&db->mu);
+                    usleep(1000);
+                    pthread_mutex_lock(&db->mu);
+                }
             }
             db->stall_us += now_us() - t0;
             continue;
         }
-        /* switch to a new memtable and WAL */
+        /* switch to a new memtable and WAL. The old WAL is synced first: a synced write to
+         * the new WAL must not survive a power loss that drops the unsynced tail of the old one
+         * (recovery must find a prefix of the acknowledged batches). One fdatasync per switch. */
+        int rc = wal_writer_sync(db->log);
+        if (rc) return rc;
         uint64_t num = vset_new_file_number(&db->vs);
         char *path = db_filename(db->dir, "log", num);
         wal_writer *w = NULL;
-        int rc = path ? wal_writer_open(db->env, path, &w) : STRATA_NOMEM;
+        rc = path ? wal_writer_open(db->env, path, &w) : STRATA_NOMEM;
         free(path);
         if (rc) return rc;
+        /* a synced record in the new log is only durable with its directory entry */
+        rc = db->env->sync_dir(db->env, db->dir);
+        if (rc) {
+            wal_writer_close(w);
+            return rc;
+        }
         memtable *m = mem_new();
         if (!m) {
             wal_writer_close(w);
             return st_error(STRATA_NOMEM, "write: out of memory for a memtable");
         }
-        /* the old WAL was written (and synced as asked) already: closing loses nothing */
+        /* the old WAL is written and synced: closing loses nothing */
         wal_writer_close(db->log);
         db->log = w;
         db->log_number = num;

@@ -93,8 +93,9 @@ uint64_t db_oldest_snapshot(strata_kv *db);             /* REQUIRES mu; last_seq
 size_t db_snapshot_list(strata_kv *db, uint64_t **out);
 strata_kv_snapshot *db_snapshot_new_locked(strata_kv *db, uint64_t seq);
 void db_snapshot_release_locked(strata_kv *db, strata_kv_snapshot *s);
-/* The fragmented tombstones of every file of v (cached in v). NULL on error. */
-range_del_list *db_version_range_dels(strata_kv *db, version *v);
+/* The fragmented tombstones of every file of v (cached in v). NULL on error, with *rc the code
+ * (STRATA_NOMEM, or the error opening a file: STRATA_IOERR, STRATA_CORRUPT, ...). */
+range_del_list *db_version_range_dels(strata_kv *db, version *v, int *rc);
 
 /* compaction.c */
 void db_maybe_schedule(strata_kv *db); /* REQUIRES mu */

@@ -186,6 +186,18 @@ static void find_prev(strata_kv_iter *it)
     }
 }
 
+/* An iterator that could not be set up (a file missing, unreadable or corrupt): it stays
+ * invalid, every positioning call is a no-op, and strata_kv_iter_status reports rc (the message
+ * recorded when it failed stays this thread's last error). */
+static strata_kv_iter *failed(strata_kv_iter *it, int rc)
+{
+    lsm_iter_destroy(it->mi);
+    it->mi = NULL;
+    it->valid = 0;
+    it->status = rc;
+    return it;
+}
+
 strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *ro)
 {
     if (!db) {
@@ -267,8 +279,11 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
         for (size_t i = 0; i < n; i++) lsm_iter_destroy(kids[i]);
         free(kids);
         free(ms);
-        strata_kv_iter_free(it);
-        return NULL;
+        if (rc == STRATA_NOMEM) {
+            strata_kv_iter_free(it);
+            return NULL;
+        }
+        return failed(it, rc);
     }
     it->mi = merge_iter_new(kids, ms, n);
     free(kids);
@@ -277,11 +292,10 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
     /* range tombstones of every source */
     if (atomic_load(&it->mem->num_rd)) it->rds[it->nrds++] = mem_range_dels(it->mem);
     if (it->imm && atomic_load(&it->imm->num_rd)) it->rds[it->nrds++] = mem_range_dels(it->imm);
-    range_del_list *vl = db_version_range_dels(db, v);
+    range_del_list *vl = db_version_range_dels(db, v, &rc);
     if (!vl) {
-        st_error(STRATA_IOERR, "strata_kv_iter_new: reading range tombstones: %s", st_errmsg());
-        strata_kv_iter_free(it);
-        return NULL;
+        if (rc == STRATA_NOMEM) goto oom;
+        return failed(it, rc);
     }
     if (vl->n) {
         rd_ref(vl);

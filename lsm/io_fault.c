@@ -75,7 +75,8 @@ typedef struct dirop {
 } dirop;
 
 typedef struct fault_file {
-    strata_file *base; /* NULL once dead (after a simulated power loss) */
+    strata_file *base; /* NULL once dead (after a simulated crash) */
+    char *path;        /* as opened: for messages */
     ftrack *t;         /* NULL for lock handles */
     int is_lock;
     struct fault_file *prev, *next;
@@ -100,8 +101,9 @@ typedef struct fault_env {
     char name[96];
 } fault_env;
 
-#define FE(e) ((fault_env *)(e))
-#define FF(f) ((fault_file *)(f))
+#define FE(e)     ((fault_env *)(e))
+#define FF(f)     ((fault_file *)(f))
+#define FPATH(ff) ((ff)->path ? (ff)->path : "?")
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -328,6 +330,7 @@ static int f_open(strata_env *env, const char *path, int flags, strata_file **ou
         }
     }
     ff->t = t;
+    ff->path = strdup(path);
     ff->next = fe->open_files;
     if (fe->open_files) fe->open_files->prev = ff;
     fe->open_files = ff;
@@ -355,6 +358,7 @@ static int f_close(strata_env *env, strata_file *f)
         rc = ff->is_lock ? fe->base->unlock(fe->base, ff->base)
                          : fe->base->close(fe->base, ff->base);
     pthread_rwlock_unlock(&fe->crash);
+    free(ff->path);
     free(ff);
     return rc;
 }
@@ -365,7 +369,7 @@ static int f_pread(strata_env *env, strata_file *f, void *buf, size_t n, uint64_
     fault_env *fe = FE(env);
     *nread = 0;
     fault_kind k = count_op(fe);
-    if (k != FAULT_NONE) return fault_code(k, "read", FF(f)->t ? FF(f)->t->path : "?");
+    if (k != FAULT_NONE) return fault_code(k, "read", FPATH(FF(f)));
     pthread_rwlock_rdlock(&fe->crash);
     int rc = FF(f)->base ? fe->base->pread(fe->base, FF(f)->base, buf, n, off, nread)
                          : dead_handle("read");
@@ -406,9 +410,9 @@ static int do_write(strata_env *env, strata_file *f, const void *buf, size_t n, 
                 free(tmp);
             }
         }
-        rc = fault_code(k, op, ff->t ? ff->t->path : "?");
+        rc = fault_code(k, op, FPATH(ff));
     } else if (k != FAULT_NONE) {
-        rc = fault_code(k, op, ff->t ? ff->t->path : "?");
+        rc = fault_code(k, op, FPATH(ff));
     } else if (dsync) {
         rc = fe->base->pwrite_sync(fe->base, ff->base, buf, n, off);
         if (rc == STRATA_OK) mark_synced(fe, ff);
@@ -434,7 +438,7 @@ static int f_sync(strata_env *env, strata_file *f)
     fault_env *fe = FE(env);
     fault_file *ff = FF(f);
     fault_kind k = count_op(fe);
-    if (k != FAULT_NONE) return fault_code(k, "fdatasync", ff->t ? ff->t->path : "?");
+    if (k != FAULT_NONE) return fault_code(k, "fdatasync", FPATH(ff));
     pthread_rwlock_rdlock(&fe->crash);
     int rc = ff->base ? fe->base->sync(fe->base, ff->base) : dead_handle("fdatasync");
     if (rc == STRATA_OK) mark_synced(fe, ff);
@@ -447,7 +451,7 @@ static int f_size(strata_env *env, strata_file *f, uint64_t *out)
     fault_env *fe = FE(env);
     fault_file *ff = FF(f);
     fault_kind k = count_op(fe);
-    if (k != FAULT_NONE) return fault_code(k, "fstat", ff->t ? ff->t->path : "?");
+    if (k != FAULT_NONE) return fault_code(k, "fstat", FPATH(ff));
     pthread_rwlock_rdlock(&fe->crash);
     int rc = ff->base ? fe->base->size(fe->base, ff->base, out) : dead_handle("fstat");
     pthread_rwlock_unlock(&fe->crash);
@@ -459,7 +463,7 @@ static int f_truncate(strata_env *env, strata_file *f, uint64_t size)
     fault_env *fe = FE(env);
     fault_file *ff = FF(f);
     fault_kind k = count_op(fe);
-    if (k != FAULT_NONE) return fault_code(k, "ftruncate", ff->t ? ff->t->path : "?");
+    if (k != FAULT_NONE) return fault_code(k, "ftruncate", FPATH(ff));
     pthread_rwlock_rdlock(&fe->crash);
     int rc = ff->base ? fe->base->truncate(fe->base, ff->base, size) : dead_handle("ftruncate");
     if (rc == STRATA_OK) {
@@ -487,7 +491,7 @@ static int f_read_batch(strata_env *env, env_read_req *reqs, size_t n)
         reqs[i].nread = 0;
         fault_kind k = count_op(fe);
         if (k != FAULT_NONE) {
-            reqs[i].status = fault_code(k, "read", ff->t ? ff->t->path : "?");
+            reqs[i].status = fault_code(k, "read", FPATH(ff));
             continue;
         }
         sub[m] = reqs[i];
@@ -662,6 +666,7 @@ static int f_lock(strata_env *env, const char *path, strata_file **out)
         return rc;
     }
     ff->is_lock = 1;
+    ff->path = strdup(path);
     pthread_mutex_lock(&fe->mu);
     ff->next = fe->open_files;
     if (fe->open_files) fe->open_files->prev = ff;
@@ -732,6 +737,7 @@ void fault_env_free(strata_env *env)
             else
                 fe->base->close(fe->base, f->base);
         }
+        free(f->path);
         free(f);
     }
     for (ftrack *t = fe->files, *next; t; t = next) {

@@ -40,6 +40,10 @@ int io_sync_unlock(strata_env *env, strata_file *f);
 /* Error helpers: record "<op> <path>: <strerror>" with the code st_from_errno(err) gives. */
 int io_errno(int err, const char *op, const char *path);
 
+/* io_uring.c: 1 (default) = read_batch/pread first try preadv2(RWF_NOWAIT) for page-cache hits;
+ * 0 = every read goes through the ring (tests use it to exercise the ring path). */
+extern int io_uring_nowait_reads;
+
 /* The io_uring env (io_uring.c), or NULL with *reason set when the ring cannot be set up. */
 strata_env *io_uring_env_probe(const char **reason);
 

@@ -7,7 +7,10 @@
 
 #include "util/status.h"
 
-static int set_current(version_set *vs, uint64_t manifest_number)
+/* Points CURRENT at MANIFEST-manifest_number. *renamed is set once the rename happened: from then
+ * on CURRENT may name the new manifest (durably or not), so the caller must keep that file even
+ * when this fails. */
+static int set_current(version_set *vs, uint64_t manifest_number, int *renamed)
 {
     char content[64];
     int len =
@@ -23,6 +26,7 @@ static int set_current(version_set *vs, uint64_t manifest_number)
         vs->env->unlink(vs->env, tmp);
         goto out;
     }
+    *renamed = 1;
     rc = vs->env->sync_dir(vs->env, vs->dir);
 out:
     free(tmp);
@@ -49,15 +53,19 @@ int vset_new_manifest(version_set *vs)
     size_t n = 0;
     char *path = db_filename(vs->dir, "MANIFEST", num);
     wal_writer *w = NULL;
+    int renamed = 0;
     if (!rc && !path) rc = st_error(STRATA_NOMEM, "manifest: out of memory");
     if (!rc) rc = ve_encode(&e, &rec, &n);
+    /* wal_writer_open syncs the directory: the new manifest's entry is durable before CURRENT
+     * can name it */
     if (!rc) rc = wal_writer_open(vs->env, path, &w);
     if (!rc) rc = wal_writer_add(w, rec, n, 1);
-    if (!rc) rc = set_current(vs, num);
+    if (!rc) rc = set_current(vs, num, &renamed);
     if (rc) {
         if (w) {
             wal_writer_close(w);
-            vs->env->unlink(vs->env, path);
+            /* once CURRENT may name it, the new manifest is the database's: keep it */
+            if (!renamed) vs->env->unlink(vs->env, path);
         }
     } else {
         if (vs->manifest) wal_writer_close(vs->manifest);
@@ -76,23 +84,31 @@ int vset_log_and_apply(version_set *vs, version_edit *e)
         e->has_log_number = 1;
         e->log_number = vs->log_number;
     }
-    e->has_next_file = 1;
-    e->next_file = vs->next_file;
     if (!e->has_last_seq) {
         e->has_last_seq = 1;
         e->last_seq = vs->last_seq;
     }
     version *v;
-    int rc = vset_apply(vs, e, &v);
+    int rc = STRATA_OK;
+    if (!vs->manifest) rc = vset_new_manifest(vs); /* the last append failed: start afresh */
+    e->has_next_file = 1;
+    e->next_file = vs->next_file;
+    if (!rc) rc = vset_apply(vs, e, &v);
     if (rc) return rc;
     uint8_t *rec;
     size_t n;
-    rc = ve_encode(e, &rec, &n);
+    /* files created since the last edit (SSTs, a WAL) must survive a power loss once the edit
+     * that names them is durable: make their directory entries durable first */
+    rc = vs->env->sync_dir(vs->env, vs->dir);
+    if (!rc) rc = ve_encode(e, &rec, &n);
     if (!rc) {
         rc = wal_writer_add(vs->manifest, rec, n, 1);
         free(rec);
     }
     if (rc) {
+        /* the manifest may end in a partial record: never append after it */
+        wal_writer_close(vs->manifest);
+        vs->manifest = NULL;
         v->refs = 1;
         v->prev = v->next = v; /* not in the list: unref frees it */
         version_unref(v);

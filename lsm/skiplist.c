@@ -67,14 +67,16 @@ static int random_height(skiplist *s)
 static sl_node *find_ge(const skiplist *s, st_slice key, sl_node **prev)
 {
     sl_node *x = s->head;
+    sl_node *last_bigger = NULL; /* known >= key: no need to compare it again one level down */
     int level = atomic_load_explicit(&s->max_height, memory_order_relaxed) - 1;
     for (;;) {
         sl_node *next = node_next(x, level);
-        if (next && ikey_cmp(node_key(next), key) < 0) {
+        if (next && next != last_bigger && ikey_cmp(node_key(next), key) < 0) {
             x = next;
         } else {
             if (prev) prev[level] = x;
             if (level == 0) return next;
+            last_bigger = next;
             level--;
         }
     }

@@ -1,6 +1,8 @@
 /* lsm/table_cache.c — see table_cache.h. */
 #include "lsm/table_cache.h"
 
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,12 +54,21 @@ void tc_destroy(table_cache *tc)
 
 int tc_find(table_cache *tc, const file_meta *f, sst_reader **r, range_del_list **rd)
 {
+    file_meta *mf = (file_meta *)f;
+    void *cr = atomic_load_explicit(&mf->reader, memory_order_acquire);
+    if (cr) {
+        *r = cr;
+        if (rd) *rd = atomic_load_explicit(&mf->rd, memory_order_acquire);
+        return STRATA_OK;
+    }
     size_t b = (size_t)(f->number * 0x9e3779b97f4a7c15ULL >> 40) & (tc->nbuckets - 1);
     pthread_mutex_lock(&tc->mu);
     for (tc_entry *e = tc->buckets[b]; e; e = e->next)
         if (e->number == f->number) {
             *r = e->r;
             if (rd) *rd = e->rd;
+            atomic_store_explicit(&mf->rd, e->rd, memory_order_relaxed);
+            atomic_store_explicit(&mf->reader, e->r, memory_order_release);
             pthread_mutex_unlock(&tc->mu);
             return STRATA_OK;
         }
@@ -65,6 +76,13 @@ int tc_find(table_cache *tc, const file_meta *f, sst_reader **r, range_del_list 
     tc_entry *e = calloc(1, sizeof *e);
     int rc = (!path || !e) ? st_error(STRATA_NOMEM, "table cache: out of memory") : STRATA_OK;
     if (!rc) rc = sst_reader_open(tc->env, path, f->number, tc->bc, &e->r);
+    if (rc == STRATA_NOTFOUND) {
+        /* a file of a version is missing: the database is damaged. Never let this read as
+         * "key not found" (a get would answer that the key is absent). */
+        char why[256];
+        snprintf(why, sizeof why, "%s", st_errmsg());
+        rc = st_error(STRATA_CORRUPT, "sst %s: listed in the MANIFEST but missing (%s)", path, why);
+    }
     if (!rc) {
         size_t n = 0;
         const range_tombstone *ts = sst_reader_range_dels(e->r, &n);
@@ -82,6 +100,8 @@ int tc_find(table_cache *tc, const file_meta *f, sst_reader **r, range_del_list 
         tc->buckets[b] = e;
         *r = e->r;
         if (rd) *rd = e->rd;
+        atomic_store_explicit(&mf->rd, e->rd, memory_order_relaxed);
+        atomic_store_explicit(&mf->reader, e->r, memory_order_release);
     }
     pthread_mutex_unlock(&tc->mu);
     free(path);

@@ -22,6 +22,8 @@ file_meta *file_meta_new(uint64_t number, uint64_t size, st_slice smallest, st_s
         return NULL;
     }
     atomic_init(&f->refs, 1);
+    atomic_init(&f->reader, NULL);
+    atomic_init(&f->rd, NULL);
     f->number = number;
     f->size = size;
     if (smallest.n) memcpy(f->smallest, smallest.p, smallest.n);

@@ -47,6 +47,10 @@ typedef struct file_meta {
     uint64_t min_seq, max_seq;
     uint64_t global_seq;
     int being_compacted; /* guarded by the db mutex */
+    /* the table cache's open reader and tombstones, cached here after the first lookup so
+     * reads skip the cache's lock (set once; valid while any version lists the file) */
+    _Atomic(void *) reader;
+    _Atomic(void *) rd;
 } file_meta;
 
 file_meta *file_meta_new(uint64_t number, uint64_t size, st_slice smallest, st_slice largest,

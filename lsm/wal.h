@@ -8,7 +8,9 @@
  *     after it) is a torn tail: reading stops there with STRATA_DONE, and
  *     wal_reader_dropped_bytes() says how much was dropped;
  *   - a bad record followed by valid data is corruption: STRATA_CORRUPT (the message names the
- *     file and offset);
+ *     file and offset) — unless a whole 4 KiB-aligned page of zeros lies between them: that is a
+ *     page the file system never wrote before a crash, nothing after it was ever synced (a sync
+ *     writes every dirty page), and the log ends at the bad record as for a torn tail;
  *   - any byte string gives one of these answers, never a crash or an over-read.
  *
  * A writer is used by one thread at a time (the db's commit leader).

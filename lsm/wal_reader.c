@@ -13,6 +13,11 @@
  *     X's own payload is not searched, so user bytes that look like a record cannot turn a torn
  *     tail into corruption), else from X + 1. Found: STRATA_CORRUPT naming the file and X.
  *     Not found: torn tail, dropped bytes = size - X.
+ *   - exception: when a whole 4 KiB-aligned page of zeros lies between X and that valid record,
+ *     the damage is a page the file system never wrote before a crash (writeback is not in
+ *     order, and a file's size can be committed before its data). fdatasync writes every dirty
+ *     page of the file, so no record after such a hole was ever synced: the log ends at X as
+ *     for a torn tail (dropped bytes = size - X, the later records included).
  * The search looks at every byte position once (a cheap 12-byte header test) and checks the
  * payload crc only where a header passes, so it is linear in practice; it runs at most once per
  * reader, after which the reader's answer is final.
@@ -26,6 +31,7 @@
 #include "util/status.h"
 
 #define WAL_READ_CHUNK (256u * 1024u)
+#define WAL_HOLE_PAGE  4096u
 
 struct wal_reader {
     strata_env *env;
@@ -88,8 +94,8 @@ static int valid_at(wal_reader *r, uint64_t p, int *rc)
     return wal_payload_ok(hdr, rec + WAL_HEADER_SIZE, len);
 }
 
-/* Is there a valid record starting in [from, size)? 1 / 0, or -1 on a read error. */
-static int valid_after(wal_reader *r, uint64_t from, int *rc)
+/* Is there a valid record starting in [from, size)? 1 (*where set) / 0, or -1 on a read error. */
+static int valid_after(wal_reader *r, uint64_t from, uint64_t *where, int *rc)
 {
     uint64_t p = from;
     while (p + WAL_HEADER_SIZE <= r->size) {
@@ -113,6 +119,7 @@ static int valid_after(wal_reader *r, uint64_t from, int *rc)
             continue;
         }
         int v = valid_at(r, cand, rc);
+        if (v > 0) *where = cand;
         if (v != 0) return v;
         p = cand + 1;
     }
@@ -126,12 +133,31 @@ static int torn(wal_reader *r, uint64_t at)
     return r->final = STRATA_DONE;
 }
 
+/* Does [from, to) contain a whole WAL_HOLE_PAGE-aligned page of zero bytes? 1 / 0 / -1. */
+static int zero_page_in(wal_reader *r, uint64_t from, uint64_t to, int *rc)
+{
+    uint64_t a = (from + WAL_HOLE_PAGE - 1) / WAL_HOLE_PAGE * WAL_HOLE_PAGE;
+    for (; a + WAL_HOLE_PAGE <= to; a += WAL_HOLE_PAGE) {
+        const uint8_t *p = window(r, a, WAL_HOLE_PAGE, rc);
+        if (!p) return -1;
+        size_t i = 0;
+        while (i < WAL_HOLE_PAGE && p[i] == 0) i++;
+        if (i == WAL_HOLE_PAGE) return 1;
+    }
+    return 0;
+}
+
 static int bad_record(wal_reader *r, uint64_t at, uint64_t search_from, const char *what)
 {
     int rc = STRATA_OK;
-    int v = valid_after(r, search_from, &rc);
+    uint64_t next = 0;
+    int v = valid_after(r, search_from, &next, &rc);
     if (v < 0) return r->final = rc;
     if (v == 0) return torn(r, at);
+    /* a zero page before the next valid record is a page never written before a crash */
+    int z = zero_page_in(r, at, next, &rc);
+    if (z < 0) return r->final = rc;
+    if (z > 0) return torn(r, at);
     r->off = at;
     return r->final = st_error(STRATA_CORRUPT,
                                "log %s: %s in the record at offset %llu, and valid records follow",

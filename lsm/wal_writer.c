@@ -64,7 +64,7 @@ static int sync_parent_dir(strata_env *env, const char *path)
 int wal_writer_open(strata_env *env, const char *path, wal_writer **out)
 {
     *out = NULL;
-    wal_writer *w;
+    wal_writer *w = NULL;
     int rc = writer_new(env, path, &w);
     if (rc != STRATA_OK) return rc;
     rc = env->open(env, path, ENV_WRITE | ENV_CREATE | ENV_EXCL, &w->file);
@@ -86,7 +86,7 @@ int wal_writer_open(strata_env *env, const char *path, wal_writer **out)
 int wal_writer_reopen(strata_env *env, const char *path, uint64_t offset, wal_writer **out)
 {
     *out = NULL;
-    wal_writer *w;
+    wal_writer *w = NULL;
     int rc = writer_new(env, path, &w);
     if (rc != STRATA_OK) return rc;
     rc = env->open(env, path, ENV_READ | ENV_WRITE, &w->file);

@@ -8,7 +8,7 @@ set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh
 JOBS=${JOBS:-$(nproc)}
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSTRATA_SANITIZE=OFF -DSTRATA_FUZZ=OFF -DSTRATA_WERROR=ON >/dev/null
 cmake --build build -j "$JOBS"
 CC=clang CXX=clang++ cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSTRATA_SANITIZE=ON -DSTRATA_FUZZ=ON -DSTRATA_BENCH=OFF \

@@ -35,6 +35,8 @@
 #include "exec/plan.h"
 #include "sql/ast.h"
 #include "sql/binder.h"
+#include "sql/tokenize.h"
+#include "parse.h"
 #include "strata.h"
 #include "util/arena.h"
 #include "util/status.h"
@@ -82,7 +84,8 @@ struct strata_stmt {
     char **lines;
     int nlines, line;
     /* column access */
-    char **text; /* [ncols] rendered text of the current row */
+    char **text; /* [ntext] rendered text of the current row */
+    int ntext;
 };
 
 static _Thread_local char open_errmsg[1024];
@@ -255,8 +258,7 @@ static void stmt_stop(strata_stmt *s)
 static void free_text(strata_stmt *s)
 {
     if (!s->text) return;
-    int n = s->bound.plan ? s->bound.plan->ncols : 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < s->ntext; i++) {
         free(s->text[i]);
         s->text[i] = NULL;
     }
@@ -274,6 +276,7 @@ static int stmt_bind(strata_stmt *s)
     free_text(s);
     free(s->text);
     s->text = NULL;
+    s->ntext = 0;
     cat_snap_release(s->snap);
     s->snap = NULL;
     arena_destroy(&s->plan_arena);
@@ -291,6 +294,7 @@ static int stmt_bind(strata_stmt *s)
     if (s->ast->kind == SQL_ST_EXPLAIN) ncols = 1;
     s->text = calloc((size_t)(ncols ? ncols : 1), sizeof *s->text);
     if (!s->text) return conn_error(c, STRATA_NOMEM, "out of memory");
+    s->ntext = ncols;
     if (s->bound.nparams > s->nparams) {
         sql_value *p = realloc(s->params, sizeof *p * (size_t)s->bound.nparams);
         char **pb = realloc(s->param_bufs, sizeof *pb * (size_t)s->bound.nparams);
@@ -314,31 +318,38 @@ static int prepare_at(strata_conn *c, const char *sql, uint32_t line0, uint32_t 
     *out = NULL;
     if (tail) *tail = sql;
     if (!c || !sql) return STRATA_MISUSE;
-    size_t n = strlen(sql);
-    sql_parse p;
-    sql_parse_init(&p);
-    p.line0 = line0;
-    p.col0 = col0;
-    sql_stmt *ast = NULL;
-    size_t next = 0;
-    int rc = sql_parse_next(&p, sql, n, 0, &ast, &next);
-    if (rc != STRATA_OK) {
-        conn_error(c, rc, "%s", p.msg);
-        sql_parse_destroy(&p);
-        return rc;
+    /* Find the first statement with the tokenizer alone (it ends at the first ';' or at the
+     * end of the text), copy it (with its ';') and parse the copy: the statement then does not
+     * depend on sql's lifetime, and line/column numbers stay those of the caller's string. */
+    sql_lexer lx;
+    sql_lexer_init(&lx, sql, strlen(sql));
+    lx.line = line0;
+    lx.first_line = line0;
+    lx.col_shift = col0 ? col0 - 1 : 0;
+    sql_token t;
+    int tk;
+    const char *start = NULL;
+    uint32_t sline = line0, scol = col0;
+    while ((tk = sql_lex(&lx, &t)) != 0) {
+        if (tk == SQL_TK_SPACE || (tk == TK_SEMI && !start)) continue;
+        if (!start) {
+            start = t.p;
+            sline = t.line;
+            scol = t.col;
+        }
+        if (tk == TK_SEMI) break;
+        if ((size_t)(t.p + t.n - start) > SQL_MAX_SQL_LEN)
+            return conn_error(c, STRATA_TOOBIG,
+                              "statement too big: more than %u bytes at line %u, column %u",
+                              SQL_MAX_SQL_LEN, (unsigned)t.line, (unsigned)t.col);
     }
-    if (tail) *tail = sql + next;
-    if (!ast) {
-        sql_parse_destroy(&p);
+    const char *end = sql + lx.pos;
+    if (tail) *tail = end;
+    if (!start) {
         conn_ok(c);
         return STRATA_OK;
     }
-    /* parse this statement again over a private copy of its text, so it does not depend on
-     * sql's lifetime; line/column numbers stay those of the caller's string */
-    size_t start = (size_t)(ast->text - sql);
-    size_t len = next - start;
-    uint32_t sline = ast->tok.line, scol = ast->tok.col;
-    sql_parse_destroy(&p);
+    size_t len = (size_t)(end - start);
     strata_stmt *s = calloc(1, sizeof *s);
     if (!s) return conn_error(c, STRATA_NOMEM, "out of memory preparing a statement");
     s->c = c;
@@ -347,16 +358,18 @@ static int prepare_at(strata_conn *c, const char *sql, uint32_t line0, uint32_t 
         free(s);
         return conn_error(c, STRATA_NOMEM, "out of memory preparing a statement");
     }
-    memcpy(s->sql, sql + start, len);
+    memcpy(s->sql, start, len);
     s->sql[len] = 0;
     s->sql_len = len;
     sql_parse_init(&s->parse);
     s->parse.line0 = sline;
     s->parse.col0 = scol;
     arena_init(&s->plan_arena, 8192);
-    rc = sql_parse_next(&s->parse, s->sql, s->sql_len, 0, &s->ast, &next);
-    if (rc != STRATA_OK || !s->ast) { /* cannot happen: the same text parsed above */
-        rc = conn_error(c, rc ? rc : STRATA_ERROR, "%s", s->parse.msg);
+    size_t next = 0;
+    int rc = sql_parse_next(&s->parse, s->sql, s->sql_len, 0, &s->ast, &next);
+    if (rc != STRATA_OK || !s->ast) {
+        rc = conn_error(c, rc ? rc : STRATA_ERROR, "%s", rc ? s->parse.msg : "empty statement");
+        if (tail) *tail = sql;
         strata_finalize(s);
         return rc;
     }
@@ -558,7 +571,13 @@ static int run_ddl(strata_stmt *s)
     if (rc != STRATA_OK) {
         cat_txn_abort(tx);
         strata_kv_batch_free(batch);
-        return conn_st_error(c, rc);
+        conn_st_error(c, rc);
+        /* the catalog names the object; add where the statement names it */
+        size_t n = strlen(c->errmsg);
+        if (st->name.tok.line && n < sizeof c->errmsg)
+            snprintf(c->errmsg + n, sizeof c->errmsg - n, " at line %u, column %u",
+                     (unsigned)st->name.tok.line, (unsigned)st->name.tok.col);
+        return rc;
     }
     if (strata_kv_batch_count(batch) == 0) {
         cat_txn_abort(tx); /* IF [NOT] EXISTS and nothing to do */

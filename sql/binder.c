@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sql/sql_format.h"
 #include "strata_status.h"
 
 /* ---------------------------------------------------------------- errors */
@@ -801,12 +802,26 @@ static plan_expr *bind_expr(sql_binder *b, scope *s, const sql_expr *e)
         if (e->u.i > b->nparams) b->nparams = (int)e->u.i;
         return p;
     }
-    case SQL_E_COLUMN:
+    case SQL_E_COLUMN: {
+        /* CURRENT_TIMESTAMP is now() unless a column has that name */
+        int is_now = !e->table && strcmp(e->name, "current_timestamp") == 0;
+        if (is_now) {
+            int idx, t, found = 0;
+            for (scope *x = s; x && !found; x = x->parent)
+                found = scope_find(b, x, e, &idx, &t) != 0;
+            if (b->rc) return NULL;
+            if (!found) {
+                plan_expr *f = plan_expr_new(b->arena, PEX_FUNC, STRATA_TYPE_TIMESTAMP);
+                f->u.func.fn = PLAN_FN_NOW;
+                return f;
+            }
+        }
         if (!s) {
             berr(b, STRATA_ERROR, &e->tok, "no such column: %s", e->name);
             return NULL;
         }
         return bind_column(b, s, e);
+    }
     case SQL_E_STAR:
         berr(b, STRATA_SYNTAX, &e->tok, "* is only allowed in a select list or count(*)");
         return NULL;
@@ -986,7 +1001,7 @@ static plan_expr *bind_expr(sql_binder *b, scope *s, const sql_expr *e)
  * sql_stmt_to_string; names in it resolve in the view's namespace). The binder expands it
  * wherever it is named; DML on it is refused. User options may not contain '.', so no table
  * can become a view by accident. */
-#define VIEW_OPTION "strata.view"
+#define VIEW_OPTION SQL_VIEW_OPTION
 
 static const char *view_sql(const cat_table *t)
 {
@@ -1203,9 +1218,20 @@ static plan_node *add_limit(sql_binder *b, plan_node *in, const sql_select *sel)
     return l;
 }
 
+/* 1 if sel is the plain VALUES list of an INSERT (its values are cast to their columns one by
+ * one instead of being unified per column). */
+static int is_insert_values(const sql_binder *b, const sql_select *sel)
+{
+    return sel == b->insert_values && sel->kind == SQL_SEL_VALUES && !sel->order_by &&
+           !sel->limit && !sel->offset;
+}
+
 static plan_node *bind_values(sql_binder *b, scope *s, const sql_select *sel)
 {
     int ncols = sel->values[0] ? sel->values[0]->n : 0;
+    /* the rows of INSERT ... VALUES: each value is cast (or refused) by its target column
+     * later, not unified with the others */
+    int raw = is_insert_values(b, sel);
     plan_expr **rows = balloc(b, sizeof *rows * (size_t)sel->nvalues * (size_t)ncols);
     int *types = balloc(b, sizeof(int) * (size_t)ncols);
     for (int r = 0; r < sel->nvalues; r++) {
@@ -1222,6 +1248,8 @@ static plan_node *bind_values(sql_binder *b, scope *s, const sql_select *sel)
                 berr(b, STRATA_ERROR, &row->items[c].expr->tok, "VALUES may not refer to columns");
                 return NULL;
             }
+            rows[(size_t)r * ncols + c] = x;
+            if (raw) continue;
             int u = unify(types[c], x->type);
             if (u < 0) {
                 berr(b, STRATA_TYPE, &row->items[c].expr->tok,
@@ -1230,7 +1258,6 @@ static plan_node *bind_values(sql_binder *b, scope *s, const sql_select *sel)
                 return NULL;
             }
             types[c] = u;
-            rows[(size_t)r * ncols + c] = x;
         }
     }
     plan_node *n = plan_node_new(b->arena, PLAN_VALUES, ncols);
@@ -1241,7 +1268,7 @@ static plan_node *bind_values(sql_binder *b, scope *s, const sql_select *sel)
         /* untyped (NULL/param only) columns stay NULL here: an INSERT gives them its type */
         n->types[c] = types[c];
     }
-    for (int r = 0; r < sel->nvalues; r++)
+    for (int r = 0; r < sel->nvalues && !raw; r++)
         for (int c = 0; c < ncols; c++)
             if (types[c] != STRATA_TYPE_NULL)
                 rows[(size_t)r * ncols + c] = retype(b, rows[(size_t)r * ncols + c], types[c]);
@@ -1364,6 +1391,13 @@ static plan_node *bind_select(sql_binder *b, scope *s, const sql_select *sel)
     if (sel->kind == SQL_SEL_VALUES) {
         plan_node *v = bind_values(b, s, sel);
         if (!v) return NULL;
+        if (is_insert_values(b, sel)) {
+            /* INSERT ... VALUES: bind_insert casts every value to its column */
+            for (int i = 0; i < v->ncols; i++)
+                v->types[i] = i < b->nhint ? b->hint_types[i] : STRATA_TYPE_BIGINT;
+            v = bind_order_compound(b, v, sel);
+            return v ? add_limit(b, v, sel) : NULL;
+        }
         for (int i = 0; i < v->ncols; i++) {
             if (v->types[i] != STRATA_TYPE_NULL) continue;
             int all_params = 1;
@@ -1721,7 +1755,8 @@ static plan_expr *store_cast(sql_binder *b, plan_expr *x, const cat_column *c, c
     if ((sql_type_is_numeric(from) && sql_type_is_numeric(to)) ||
         (from == STRATA_TYPE_BOOLEAN && sql_type_is_numeric(to)) ||
         (from == STRATA_TYPE_TEXT && to == STRATA_TYPE_TIMESTAMP && x->kind == PEX_CONST) ||
-        (sql_type_is_integer(from) && to == STRATA_TYPE_TIMESTAMP))
+        (sql_type_is_integer(from) && to == STRATA_TYPE_TIMESTAMP) ||
+        (sql_type_is_integer(from) && to == STRATA_TYPE_BOOLEAN && x->kind == PEX_CONST))
         return mk_cast(b, x, to);
     berr(b, STRATA_TYPE, at, "type mismatch: cannot store %s in column %s of type %s",
          sql_type_name(from), c->name, sql_type_name(to));
@@ -1796,18 +1831,21 @@ static int bind_insert(sql_binder *b, const sql_stmt *st, sql_bound *out)
     for (int i = 0; i < nc; i++) hint[i] = t->cols[cols[i]].type;
     b->hint_types = hint;
     b->nhint = nc;
+    b->insert_values = st->sel;
     scope s0 = {0};
     s0.level = 1;
     plan_node *src = bind_select(b, &s0, st->sel);
     b->hint_types = NULL;
     b->nhint = 0;
+    b->insert_values = NULL;
     if (!src) return b->rc;
     if (src->ncols != nc)
         return berr(b, STRATA_ERROR, &st->sel->tok,
                     "table %s.%s has %d columns but %d values "
                     "were supplied",
                     t->ns_name, t->name, nc, src->ncols);
-    if (src->kind == PLAN_VALUES) {
+    if (src->kind == PLAN_VALUES && st->sel->kind == SQL_SEL_VALUES && src->ncols == nc &&
+        !st->sel->order_by && !st->sel->limit && !st->sel->offset) {
         /* cast each value to its column's type in place */
         for (int r = 0; r < src->u.values.nrows; r++) {
             for (int c = 0; c < nc; c++) {

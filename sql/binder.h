@@ -57,6 +57,7 @@ typedef struct sql_binder {
      * items of the outermost SELECT */
     const int *hint_types;
     int nhint;
+    const sql_select *insert_values; /* INSERT ... VALUES: its VALUES list */
 } sql_binder;
 
 void sql_binder_init(sql_binder *b, arena *a, const cat_snap *snap, const char *cur_ns);

@@ -13,7 +13,8 @@
  * Errors: the first one ends the parse (sql_parse_next stops feeding tokens):
  *   syntax error at line 1, column 15 near "FORM"      (STRATA_SYNTAX)
  *   incomplete input at line 1, column 20              (the input ended inside a statement)
- * The parser's stack is bounded (%stack_size); overflowing it is STRATA_TOOBIG.
+ * The parser's stack is bounded (%stack_size 400: about 390 nested parentheses, small enough
+ * that allocating the parser per statement is cheap); overflowing it is STRATA_TOOBIG.
  *
  * Non-reserved keywords fall back to ID (%fallback), so `first`, `key`, `user`, `view` ... can
  * name columns and tables. Operator precedence is SQLite's.
@@ -71,7 +72,7 @@ static sql_token no_token(void)
 %token_type {sql_token}
 %default_type {sql_token}
 %extra_context {sql_parse *pParse}
-%stack_size 1000
+%stack_size 400
 
 %syntax_error {
     (void)yymajor;
@@ -184,6 +185,10 @@ ccons ::= DEFAULT term(X). {
 ccons ::= DEFAULT LP expr(X) RP. {
     sql_coldef *c = sql_last_column(pParse);
     if (c) c->dflt = X;
+}
+ccons ::= DEFAULT ID(X). { /* DEFAULT CURRENT_TIMESTAMP */
+    sql_coldef *c = sql_last_column(pParse);
+    if (c) c->dflt = sql_expr_column(pParse, &X, NULL, NULL);
 }
 ccons ::= DEFAULT PLUS term(X). {
     sql_coldef *c = sql_last_column(pParse);

@@ -381,7 +381,7 @@ static void dot_schema(shell *sh, const char *table)
                 for (size_t j = 0; j < c.nrows; j++) {
                     char **cr = &c.cells[j * (size_t)c.ncols];
                     if (!cr[cns] || !cr[ctn] || strcmp(cr[cns], ns) || strcmp(cr[ctn], nm) ||
-                        !cr[cpk] || atoi(cr[cpk]) != k)
+                        !cr[cpk] || strtol(cr[cpk], NULL, 10) != k)
                         continue;
                     printf("%s%s", done ? ", " : "", cr[cnm] ? cr[cnm] : "?");
                     done++;

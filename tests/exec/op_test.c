@@ -382,6 +382,39 @@ static void test_subqueries(void)
         "1|true|false|true|1\n");
 }
 
+/* WHERE [NOT] EXISTS (SELECT x FROM u WHERE u.x = t.a + 1) becomes a semi (anti) join */
+static void test_unnesting(void)
+{
+    setup();
+    for (int neg = 0; neg < 2; neg++) {
+        plan_expr *outer = plan_expr_new(&ctx.arena, PEX_OUTER, STRATA_TYPE_INT);
+        outer->u.outer.depth = 1;
+        outer->u.outer.index = 0;
+        plan_expr *ex = plan_expr_new(&ctx.arena, PEX_SUBQUERY, STRATA_TYPE_BOOLEAN);
+        ex->u.sub.kind = PLAN_SUB_EXISTS;
+        ex->u.sub.correlated = 1;
+        ex->u.sub.negated = neg;
+        ex->u.sub.plan = sub_plan_u_x(tbin(
+            &ctx, PLAN_OP_AND, 1,
+            tbin(&ctx, PLAN_OP_EQ, 1, tcol(&ctx, 0, STRATA_TYPE_BIGINT),
+                 tbin(&ctx, PLAN_OP_ADD, STRATA_TYPE_INT, outer, tconst(&ctx, I(1)))),
+            tbin(&ctx, PLAN_OP_NE, 1, tcol(&ctx, 1, STRATA_TYPE_TEXT), tconst(&ctx, T("one")))));
+        plan_node *f = plan_node_new(&ctx.arena, PLAN_FILTER, 2);
+        f->types[0] = STRATA_TYPE_INT;
+        f->types[1] = STRATA_TYPE_TEXT;
+        f->left = table_t();
+        f->u.filter.cond = ex;
+        exec_op *op;
+        REQUIRE(exec_build(&ctx, f, &op) == STRATA_OK);
+        char *exp = exec_explain(op);
+        CHECK(strstr(exp, neg ? "HASH_JOIN anti" : "HASH_JOIN semi") != NULL);
+        free(exp);
+        exec_free(op);
+        /* t.a + 1 in {2 (two, deux), 4}: a = 1 (twice) and a = 3 */
+        CHECK_ROWS(&ctx, sorted_all(f), neg ? "2|b\nNULL|n\n" : "1|a\n1|z\n3|c\n");
+    }
+}
+
 static void test_done(void)
 {
     exec_ctx_free(&ctx);
@@ -389,4 +422,4 @@ static void test_done(void)
 }
 
 TEST_MAIN(test_sort, test_sort_many, test_aggregate, test_aggregate_many_groups, test_joins,
-          test_planner_pushdown, test_set_ops, test_subqueries, test_done)
+          test_planner_pushdown, test_set_ops, test_subqueries, test_unnesting, test_done)

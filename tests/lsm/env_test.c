@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "lsm/env.h"
+#include "lsm/io_sync.h"
 #include "test.h"
 #include "util/status.h"
 
@@ -202,6 +203,10 @@ static void test_uring_backend(void)
     else
         CHECK_EQ_STR(env->name, "io_uring");
     exercise_backend(env, "env_uring");
+    /* again with every read through the ring (no page-cache fast path) */
+    io_uring_nowait_reads = 0;
+    exercise_backend(env, "env_uring_ring");
+    io_uring_nowait_reads = 1;
 }
 
 /* ---- threads share one env ---- */
@@ -238,9 +243,10 @@ static void *reader_thread(void *p)
 
 static void test_threads(void)
 {
-    strata_env *envs[2] = {env_sync(), env_uring()};
-    for (int e = 0; e < 2; e++) {
+    strata_env *envs[3] = {env_sync(), env_uring(), env_uring()};
+    for (int e = 0; e < 3; e++) {
         strata_env *env = envs[e];
+        io_uring_nowait_reads = e != 2; /* the third round: every read through the rings */
         char *dir = test_tmpdir("env_threads");
         char *path = join(dir, "f");
         size_t total = 1 << 20;
@@ -265,6 +271,7 @@ static void test_threads(void)
         test_rmdir(dir);
         free(dir);
     }
+    io_uring_nowait_reads = 1;
 }
 
 /* ---- backend selection ---- */

@@ -357,6 +357,45 @@ static void run_set(const char *name, strata_kv_options *o, int nops)
             MCHECK(strata_kv_close(db) == STRATA_OK, "close: %s", strata_kv_errmsg());
             db = NULL;
             MCHECK(strata_kv_open(dir, o, &db) == STRATA_OK, "reopen: %s", strata_kv_errmsg());
+        } else if (r < 97) { /* ingest: 1-2 sorted files + maybe a batch */
+            int nf = 1 + (int)(rnd() % 2);
+            strata_kv_sst_writer *ws[2];
+            model m2 = m;
+            for (int f = 0; f < nf; f++) {
+                MCHECK(strata_kv_sst_writer_new(db, &ws[f]) == STRATA_OK, "sst_writer_new: %s",
+                       strata_kv_errmsg());
+                int id = (int)(rnd() % NKEYS);
+                int cnt = (int)(rnd() % 30);
+                for (int i = 0; i < cnt && id < NKEYS; i++, id += 1 + (int)(rnd() % 5)) {
+                    keyname(id, k, &kl);
+                    uint16_t len = (uint16_t)(rnd() % 80);
+                    uint32_t vs = (uint32_t)rnd();
+                    makeval(vs, len, vbuf);
+                    MCHECK(strata_kv_sst_writer_put(ws[f], k, kl, vbuf, len) == STRATA_OK,
+                           "sst_writer_put: %s", strata_kv_errmsg());
+                    m2.present[id] = 1;
+                    m2.vlen[id] = len;
+                    m2.vseed[id] = vs;
+                }
+            }
+            strata_kv_batch_clear(b);
+            if (rnd() % 2) {
+                int id = (int)(rnd() % NKEYS);
+                keyname(id, k, &kl);
+                strata_kv_batch_delete(b, k, kl);
+                m2.present[id] = 0;
+                id = (int)(rnd() % NKEYS);
+                keyname(id, k, &kl);
+                uint32_t vs = (uint32_t)rnd();
+                makeval(vs, 7, vbuf);
+                strata_kv_batch_put(b, k, kl, vbuf, 7);
+                m2.present[id] = 1;
+                m2.vlen[id] = 7;
+                m2.vseed[id] = vs;
+            }
+            MCHECK(strata_kv_ingest(db, ws, (size_t)nf, b) == STRATA_OK, "ingest: %s",
+                   strata_kv_errmsg());
+            m = m2;
         } else {
             check_get(db, NULL, &m, (int)(rnd() % NKEYS));
         }

@@ -91,6 +91,7 @@ static void test_prepare_bind_step(void)
 
     /* a parameter with nothing to type it is TEXT */
     strata_stmt *p;
+    int n;
     REQUIRE(strata_prepare(c, "SELECT ?, ? + 1", &p, NULL) == STRATA_OK);
     strata_bind_text(p, 1, "abc", -1);
     strata_bind_int64(p, 2, 41);
@@ -99,11 +100,24 @@ static void test_prepare_bind_step(void)
     CHECK_EQ_INT(strata_column_int64(p, 1), 42);
     strata_finalize(p);
 
+    /* EXPLAIN: one TEXT column, a row per operator */
+    REQUIRE(strata_prepare(c, "EXPLAIN SELECT id, name, v FROM t WHERE id = 1", &p, NULL) ==
+            STRATA_OK);
+    CHECK_EQ_INT(strata_column_count(p), 1);
+    CHECK_EQ_STR(strata_column_name(p, 0), "plan");
+    n = 0;
+    while (strata_step(p) == STRATA_ROW) {
+        CHECK(strata_column_text(p, 0) != NULL);
+        n++;
+    }
+    CHECK(n >= 1);
+    strata_finalize(p);
+
     /* DDL between executions: the statement is bound again */
     CHECK_EQ_INT(strata_exec(c, "CREATE TABLE other (a INT)", NULL, NULL), STRATA_OK);
     strata_reset(q);
     strata_bind_int64(q, 1, 1);
-    int n = 0;
+    n = 0;
     while (strata_step(q) == STRATA_ROW) n++;
     CHECK_EQ_INT(n, 5);
     strata_finalize(q);

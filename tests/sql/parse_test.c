@@ -165,6 +165,8 @@ static void test_ddl_dml(void)
            "WITH (vnodes = 16, format = csv, path = '/x', refreshable = true)",
            "CREATE SHARED TABLE IF NOT EXISTS app.t (a INT, b TEXT, PRIMARY KEY (a, b)) "
            "WITH (vnodes = 16, format = csv, path = '/x', refreshable = TRUE)");
+    PARSES("CREATE TABLE e (at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)",
+           "CREATE TABLE e (at TIMESTAMP NOT NULL DEFAULT current_timestamp)");
     PARSES("CREATE USER TABLE m (id BIGINT PRIMARY KEY, body TEXT)",
            "CREATE USER TABLE m (id BIGINT PRIMARY KEY, body TEXT)");
     PARSES("DROP TABLE t; DROP TABLE IF EXISTS app.t; TRUNCATE TABLE t; TRUNCATE u; "
