@@ -8,10 +8,10 @@
  *   - as a row value (row_open, row_view_get per column, row_decode, row_get_column);
  *     a decoded row is re-encoded with row_encode and must decode to the same values, and
  *     re-encoding that is a fixed point (the encoding is canonical);
- *   - as a memcomparable key (mc_decode_key with and without `used`, mc_decode/mc_skip per
- *     value: what decodes also skips, over the same bytes); a decoded key re-encodes
- * (mc_encode_key) to exactly the bytes consumed, and mc_compare_values agrees with memcmp of two
- * decoded values' encodings;
+ *   - as a memcomparable key (mc_decode_key with and without `used`; mc_decode and mc_skip
+ *     per value: what decodes also skips, over the same bytes); a decoded key re-encodes with
+ *     mc_encode_key to exactly the bytes consumed, and mc_compare_values agrees with memcmp
+ *     of two decoded values' encodings;
  *   - as a row key (row_key_split, row_key_decode_pk, row_key_rowid): the primary key re-encodes
  *     with row_key_encode to the same bytes after the prefix. */
 #include <stdint.h>
