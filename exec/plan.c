@@ -9,12 +9,13 @@ plan_node *plan_node_new(arena *a, int kind, int ncols)
     memset(n, 0, sizeof *n);
     n->kind = kind;
     n->ncols = ncols;
-    if (ncols > 0) {
-        n->types = arena_alloc(a, sizeof(int) * (size_t)ncols);
-        memset(n->types, 0, sizeof(int) * (size_t)ncols);
-        n->names = arena_alloc(a, sizeof(char *) * (size_t)ncols);
-        memset(n->names, 0, sizeof(char *) * (size_t)ncols);
-    }
+    /* never NULL, even with no columns (SELECT ... WHERE without FROM): callers copy these
+     * arrays with memcpy, which must not see a NULL pointer even for 0 bytes */
+    size_t slots = ncols > 0 ? (size_t)ncols : 1;
+    n->types = arena_alloc(a, sizeof(int) * slots);
+    memset(n->types, 0, sizeof(int) * slots);
+    n->names = arena_alloc(a, sizeof(char *) * slots);
+    memset(n->names, 0, sizeof(char *) * slots);
     return n;
 }
 
