@@ -783,6 +783,36 @@ static plan_node *prune(exec_ctx *ctx, plan_node *c)
 
 /* ---- operator tree ---- */
 
+/* At most a few rows, for sure: a primary-key get, a short VALUES, a LIMIT of a constant, and
+ * filters / projections / aggregates without GROUP BY over them. */
+static int tiny(const plan_node *p)
+{
+    switch (p->kind) {
+    case PLAN_SCAN:
+    case PLAN_SYSSCAN:
+        return p->u.scan.pk_eq != NULL;
+    case PLAN_VALUES:
+        return p->u.values.nrows <= 64;
+    case PLAN_AGGREGATE:
+        return p->u.aggregate.ngroups == 0 || tiny(p->left);
+    case PLAN_LIMIT:
+        if (p->u.limit.limit && p->u.limit.limit->kind == PEX_CONST &&
+            !p->u.limit.limit->u.value.is_null && sql_type_is_integer(p->u.limit.limit->type) &&
+            p->u.limit.limit->u.value.u.i <= 64)
+            return 1;
+        return tiny(p->left);
+    case PLAN_FILTER:
+    case PLAN_PROJECT:
+    case PLAN_SORT:
+    case PLAN_DISTINCT:
+        return tiny(p->left);
+    case PLAN_JOIN:
+        return tiny(p->left) && tiny(p->right) && p->u.join.type != PLAN_JOIN_CROSS;
+    default:
+        return 0;
+    }
+}
+
 static int build(exec_ctx *ctx, const plan_node *p, exec_op **out);
 
 static int build1(exec_ctx *ctx, const plan_node *p, exec_op **child)
@@ -811,8 +841,9 @@ static int build(exec_ctx *ctx, const plan_node *p, exec_op **out)
             exec_free(r);
             return rc;
         }
-        return p->kind == PLAN_JOIN ? exec_op_join(ctx, p, l, r, out)
-                                    : exec_op_setop(ctx, p, l, r, out);
+        return p->kind == PLAN_JOIN
+                   ? exec_op_join(ctx, p, l, r, tiny(p->left) && !tiny(p->right), out)
+                   : exec_op_setop(ctx, p, l, r, out);
     default:
         break;
     }
