@@ -138,6 +138,9 @@ typedef struct dml_op {
     int key_col;
 } dml_op;
 
+/* A table's name as users write it: "ns.table" (printf arguments for "%s%s%s"). */
+#define QNAME(t) (t)->ns_name ? (t)->ns_name : "", (t)->ns_name ? "." : "", (t)->name
+
 static int dup_error(exec_ctx *ctx, const cat_table *t, const sql_value *vals)
 {
     char msg[400];
@@ -147,16 +150,16 @@ static int dup_error(exec_ctx *ctx, const cat_table *t, const sql_value *vals)
         if (i) n += (size_t)snprintf(msg + n, sizeof msg - n, ", ");
         n += exec_value_format(&vals[t->pk_cols[i]], msg + n, sizeof msg - n);
     }
-    return exec_error(ctx, STRATA_CONSTRAINT, "duplicate primary key value in table %s: (%s)",
-                      t->name, msg);
+    return exec_error(ctx, STRATA_CONSTRAINT, "duplicate primary key value in table %s%s%s: (%s)",
+                      QNAME(t), msg);
 }
 
 static int check_not_null(exec_ctx *ctx, const cat_table *t, const sql_value *vals)
 {
     for (uint32_t c = 0; c < t->ncols; c++) {
         if ((t->cols[c].not_null || t->cols[c].pk_pos >= 0) && vals[c].is_null)
-            return exec_error(ctx, STRATA_CONSTRAINT, "NOT NULL constraint failed: %s.%s", t->name,
-                              t->cols[c].name);
+            return exec_error(ctx, STRATA_CONSTRAINT, "NOT NULL constraint failed: %s%s%s.%s",
+                              QNAME(t), t->cols[c].name);
     }
     return STRATA_OK;
 }
@@ -172,14 +175,14 @@ static int encode_key(exec_ctx *ctx, const cat_table *t, const sql_value *vals, 
         for (uint32_t i = 0; i < t->npk; i++) pk[i] = vals[t->pk_cols[i]];
     }
     int rc = row_key_encode(buf, cap, t->id, t->vnodes, t->pk_types, pk, t->npk, len, NULL);
-    if (rc) return exec_error(ctx, rc, "table %s: %s", t->name, st_errmsg());
+    if (rc) return exec_error(ctx, rc, "table %s%s%s: %s", QNAME(t), st_errmsg());
     return STRATA_OK;
 }
 
 static int put_row(exec_ctx *ctx, dml_op *d, const uint8_t *key, size_t klen, const sql_value *vals)
 {
     int rc = row_encode(&d->buf, d->t->col_types, vals, d->t->ncols);
-    if (rc) return exec_error(ctx, rc, "table %s: %s", d->t->name, st_errmsg());
+    if (rc) return exec_error(ctx, rc, "table %s%s%s: %s", QNAME(d->t), st_errmsg());
     rc = strata_kv_batch_put(ctx->batch, key, klen, d->buf.p, d->buf.n);
     if (rc) return exec_kv_error(ctx, rc, "insert");
     keyset_add(&d->written, key, klen);
@@ -228,7 +231,7 @@ static int do_update(exec_ctx *ctx, dml_op *d, const uint8_t *key, size_t klen, 
     if (!oldv || !newv) abort();
     int rc = row_decode(old, oldlen, t->col_types, nc, oldv);
     if (rc) {
-        rc = exec_error(ctx, rc, "table %s: %s", t->name, st_errmsg());
+        rc = exec_error(ctx, rc, "table %s%s%s: %s", QNAME(t), st_errmsg());
         goto out;
     }
     exec_chunk_reset(&d->pair);
@@ -349,7 +352,7 @@ static int insert_chunk(exec_ctx *ctx, dml_op *d, const exec_chunk *c)
         int in_stmt = 0, in_db = 0;
         if (!t->has_rowid) {
             if (gst[i] != STRATA_OK && gst[i] != STRATA_NOTFOUND) {
-                rc = exec_error(ctx, gst[i], "duplicate check of table %s failed", t->name);
+                rc = exec_error(ctx, gst[i], "duplicate check of table %s%s%s failed", QNAME(t));
                 break;
             }
             in_stmt = keyset_has(&d->written, key, klen[i]);
@@ -362,8 +365,8 @@ static int insert_chunk(exec_ctx *ctx, dml_op *d, const exec_chunk *c)
                 if (in_stmt) {
                     rc = exec_error(ctx, STRATA_CONSTRAINT,
                                     "ON CONFLICT DO UPDATE command cannot affect row a second "
-                                    "time in table %s",
-                                    t->name);
+                                    "time in table %s%s%s",
+                                    QNAME(t));
                     break;
                 }
                 rc = do_update(ctx, d, key, klen[i], gvals[i], gl[i], row);
