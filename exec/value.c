@@ -392,7 +392,13 @@ int exec_like_escape(const char *s, size_t sn, const char *p, size_t pn, const c
                 pi += en + 1;
                 continue;
             }
-        } else if (pi < pn && (p[pi] == '_' || (p[pi] != '%' && p[pi] == s[si]))) {
+        } else if (pi < pn && p[pi] == '_') { /* one character: a whole UTF-8 sequence */
+            unsigned char c = (unsigned char)s[si];
+            size_t cl = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+            si += cl < sn - si ? cl : sn - si;
+            pi++;
+            continue;
+        } else if (pi < pn && p[pi] != '%' && p[pi] == s[si]) {
             si++;
             pi++;
             continue;
