@@ -39,6 +39,15 @@ int exec_open(exec_op *op, exec_ctx *ctx)
     return op->vt->open(op, ctx);
 }
 
+void exec_new_run(exec_ctx *ctx)
+{
+    ctx->run++;
+    ctx->errcode = STRATA_OK;
+    ctx->errmsg[0] = 0;
+    ctx->changes = 0;
+    ctx->nouter = 0;
+}
+
 int exec_next(exec_op *op, exec_ctx *ctx, exec_chunk **out)
 {
     return op->vt->next(op, ctx, out);

@@ -20,6 +20,13 @@
  * DML operators (INSERT, UPDATE, DELETE) return no rows; they add their writes to ctx->batch and
  * their row count to ctx->changes.
  *
+ * Reuse: a built tree may run again — exec_close, then exec_open with new ctx->params (strata_reset
+ * + new bindings): every parameter, LIMIT and key bound is evaluated at open/next, never at build.
+ * The exec_ctx that built the tree must stay alive as long as the tree (the planner's rewritten
+ * plan lives in ctx->arena); call exec_new_run(ctx) before each rerun (it resets errcode, errmsg
+ * and changes, and drops cached results of uncorrelated subqueries). Building once per
+ * prepared statement instead of once per execution saves about 40% of a point select.
+ *
  * Operators (DuckDB's physical operators in C): each kind is a table of function pointers
  * (exec_op_vtab); the per-run state lives in the operator struct, never in the plan. A chunk
  * returned by next() belongs to the operator and stays valid until its next call; count == 0
@@ -74,6 +81,7 @@ struct exec_ctx {
     arena arena; /* statement-lifetime allocations of the executor */
     exec_outer_frame outer[EXEC_MAX_OUTER];
     int nouter;
+    uint64_t run; /* bumped by exec_new_run: uncorrelated subquery results are cached per run */
 };
 
 void exec_ctx_init(exec_ctx *ctx);
@@ -114,6 +122,8 @@ struct exec_op {
 int exec_build(exec_ctx *ctx, const plan_node *plan, exec_op **out);
 
 int exec_open(exec_op *op, exec_ctx *ctx);
+/* Starts another execution of trees built with ctx (see "Reuse" above). */
+void exec_new_run(exec_ctx *ctx);
 /* *out: a chunk of up to EXEC_VECTOR_SIZE rows; (*out)->count == 0 at the end. */
 int exec_next(exec_op *op, exec_ctx *ctx, exec_chunk **out);
 void exec_close(exec_op *op, exec_ctx *ctx);

@@ -25,14 +25,22 @@ struct exec_expr {
     exec_sel_t *idx, *pos;
     /* subqueries */
     exec_op *sub;
-    int sub_done;       /* uncorrelated: the result below is computed */
+    uint64_t sub_done;  /* uncorrelated: ctx->run + 1 when the result below was computed */
     sql_value sub_val;  /* scalar / exists result */
     exec_heap sub_heap; /* bytes of sub_val / the IN set */
     struct sub_set *set;
     struct memo *memo;
-    int memo_ok; /* correlated at depth 1 only: memoise per outer row */
+    uint64_t memo_run; /* ctx->run the memo belongs to */
+    int memo_ok;       /* correlated at depth 1 only: memoise per outer row */
     int *outer_cols;
     int nouter_cols;
+};
+
+struct sub_set {
+    uint64_t *hashes; /* open addressing; 0 = empty */
+    sql_value *vals;
+    size_t cap, n;
+    int has_null;
 };
 
 /* ---- small helpers ---- */
@@ -252,6 +260,9 @@ static void collect_outer(const plan_expr *e, int depth, int *maxdepth, int **co
 static void collect_outer_plan(const plan_node *p, int depth, int *maxdepth, int **cols, int *n);
 
 static int compile(exec_ctx *ctx, const plan_expr *e, exec_expr **out);
+struct sub_set;
+static int set_add(struct sub_set *s, exec_heap *h, const sql_value *v);
+static int set_has(const struct sub_set *s, const sql_value *v);
 
 static int compile_kids(exec_ctx *ctx, exec_expr *x, plan_expr **kids, int n)
 {
@@ -287,6 +298,15 @@ static int compile(exec_ctx *ctx, const plan_expr *e, exec_expr **out)
         return compile_kids(ctx, x, k, 2);
     }
     case PEX_IN_LIST: {
+        int consts = e->u.in.n >= 8;
+        for (int i = 0; i < e->u.in.n && consts; i++) consts = e->u.in.list[i]->kind == PEX_CONST;
+        if (consts) {
+            /* a long list of constants: one hash set, probed per row */
+            x->set = xcalloc(1, sizeof *x->set);
+            for (int i = 0; i < e->u.in.n; i++)
+                set_add(x->set, &x->sub_heap, &e->u.in.list[i]->u.value);
+            return compile_kids(ctx, x, (plan_expr **)&e->u.in.arg, 1);
+        }
         plan_expr **k = arena_alloc(&ctx->arena, sizeof(plan_expr *) * (size_t)(e->u.in.n + 1));
         k[0] = e->u.in.arg;
         memcpy(k + 1, e->u.in.list, sizeof(plan_expr *) * (size_t)e->u.in.n);
@@ -347,13 +367,6 @@ int exec_expr_compile(exec_ctx *ctx, const plan_expr *e, exec_expr **out)
     return rc;
 }
 
-struct sub_set {
-    uint64_t *hashes; /* open addressing; 0 = empty */
-    sql_value *vals;
-    size_t cap, n;
-    int has_null;
-};
-
 struct memo_entry {
     uint64_t h;
     char *key;
@@ -404,6 +417,7 @@ void exec_expr_rewind(exec_expr *x)
 {
     if (!x) return;
     for (int i = 0; i < x->nkid; i++) exec_expr_rewind(x->kid[i]);
+    if (x->e->kind != PEX_SUBQUERY) return; /* an IN list's constant set stays */
     x->sub_done = 0;
     set_free(x->set);
     x->set = NULL;
@@ -1035,6 +1049,27 @@ static int eval_in_list(exec_ctx *ctx, exec_expr *x, const exec_chunk *in, exec_
     exec_vector *a;
     int rc = eval(ctx, x->kid[0], in, &a);
     if (rc) return rc;
+    if (x->set) {
+        exec_vector *res = &x->res;
+        exec_vector_reset(res);
+        uint8_t *d = res->data;
+        int neg = x->e->u.in.negated;
+        for (size_t i = 0; i < n; i++) {
+            if (!exec_vector_is_valid(a, i)) {
+                exec_vector_set_null(res, i);
+                continue;
+            }
+            sql_value v = exec_vector_get_value(a, i);
+            if (set_has(x->set, &v))
+                d[i] = (uint8_t)!neg;
+            else if (x->set->has_null)
+                exec_vector_set_null(res, i);
+            else
+                d[i] = (uint8_t)neg;
+        }
+        *out = res;
+        return STRATA_OK;
+    }
     /* keep the argument: evaluating the list may reuse scratch vectors */
     exec_vector arg;
     exec_vector_init(&arg, a->type);
@@ -1652,10 +1687,10 @@ static int eval_subquery(exec_ctx *ctx, exec_expr *x, const exec_chunk *in, exec
     }
     *out = res;
     if (!x->e->u.sub.correlated) {
-        if (!x->sub_done) {
+        if (x->sub_done != ctx->run + 1) {
             rc = run_sub(ctx, x);
             if (rc) goto out;
-            x->sub_done = 1;
+            x->sub_done = ctx->run + 1;
         }
         if (kind != PLAN_SUB_IN) {
             sql_value v = x->sub_val;
@@ -1679,6 +1714,11 @@ static int eval_subquery(exec_ctx *ctx, exec_expr *x, const exec_chunk *in, exec
         goto out;
     }
     exec_vector_reset(res);
+    if (x->memo && x->memo_run != ctx->run) { /* a new execution: the data may differ */
+        memo_free(x->memo);
+        x->memo = NULL;
+    }
+    x->memo_run = ctx->run;
     if (x->memo_ok && !x->memo) {
         x->memo = xcalloc(1, sizeof *x->memo);
         arena_init(&x->memo->a, 4096);

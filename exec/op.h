@@ -89,11 +89,13 @@ int exec_op_filter(exec_ctx *ctx, const plan_node *plan, exec_op *child, exec_op
 int exec_op_project(exec_ctx *ctx, const plan_node *plan, exec_op *child, exec_op **out);
 int exec_op_limit(exec_ctx *ctx, const plan_node *plan, exec_op *child, exec_op **out);
 int exec_op_aggregate(exec_ctx *ctx, const plan_node *plan, exec_op *child, exec_op **out);
-/* limit_rows > 0: top-N (keeps at most that many rows) */
-int exec_op_sort(exec_ctx *ctx, const plan_node *plan, exec_op *child, int64_t limit_rows,
+/* limit: the LIMIT node above (top-N keeps limit + offset rows), or NULL for a full sort */
+int exec_op_sort(exec_ctx *ctx, const plan_node *plan, exec_op *child, const plan_node *limit,
                  exec_op **out);
+/* build_left: an inner/cross join builds its hash table on the left input instead (the planner
+ * asks for it when the left input is tiny) */
 int exec_op_join(exec_ctx *ctx, const plan_node *plan, exec_op *left, exec_op *right,
-                 exec_op **out);
+                 int build_left, exec_op **out);
 int exec_op_distinct(exec_ctx *ctx, const plan_node *plan, exec_op *child, exec_op **out);
 int exec_op_setop(exec_ctx *ctx, const plan_node *plan, exec_op *left, exec_op *right,
                   exec_op **out);

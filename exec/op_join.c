@@ -156,7 +156,8 @@ static plan_expr *cast_to(arena *a, plan_expr *e, int t)
 
 typedef struct join_op {
     exec_op base;
-    int type, nl, nr, nk;
+    int type, nl, nr, nk; /* nl: probe (child 0) columns, nr: build (child 1) columns */
+    int swapped; /* inner join building on the plan's LEFT input: pairs are build ++ probe */
     exec_expr *lkey[MAX_KEYS], *rkey[MAX_KEYS];
     int ktypes[MAX_KEYS];
     exec_expr *residual;
@@ -355,10 +356,11 @@ static void fill_pairs(join_op *j, size_t k)
     exec_chunk_reset(&j->pairs);
     exec_sel_t pos[EXEC_VECTOR_SIZE];
     for (size_t t = 0; t < k; t++) pos[t] = (exec_sel_t)exec_chunk_row(j->lc, j->pl[t]);
+    int po = j->swapped ? j->nr : 0, bo = j->swapped ? 0 : j->nl;
     for (int c = 0; c < j->nl; c++)
-        exec_vector_gather(&j->pairs.cols[c], 0, &j->lc->cols[c], pos, k, 0);
+        exec_vector_gather(&j->pairs.cols[po + c], 0, &j->lc->cols[c], pos, k, 0);
     for (int c = 0; c < j->nr; c++)
-        exec_rows_gather(&j->build, c, j->pr, k, &j->pairs.cols[j->nl + c], 0);
+        exec_rows_gather(&j->build, c, j->pr, k, &j->pairs.cols[bo + c], 0);
     j->pairs.count = k;
 }
 
@@ -519,8 +521,9 @@ static const char *join_type_name(int t)
 static void join_explain(const exec_op *op, char *buf, size_t n)
 {
     const join_op *j = (const join_op *)op;
-    snprintf(buf, n, "%s%s%s", join_type_name(j->type),
-             j->nk ? (j->nk == 1 ? ", 1 key" : ", keys") : "", j->residual ? ", residual" : "");
+    snprintf(buf, n, "%s%s%s%s", join_type_name(j->type),
+             j->nk ? (j->nk == 1 ? ", 1 key" : ", keys") : "", j->residual ? ", residual" : "",
+             j->swapped ? ", build left" : "");
 }
 
 static const exec_op_vtab hash_join_vt = {"HASH_JOIN", join_open,    join_next,
@@ -528,9 +531,12 @@ static const exec_op_vtab hash_join_vt = {"HASH_JOIN", join_open,    join_next,
 static const exec_op_vtab nl_join_vt = {"NESTED_LOOP_JOIN", join_open,    join_next,
                                         join_close,         join_destroy, join_explain};
 
-int exec_op_join(exec_ctx *ctx, const plan_node *plan, exec_op *left, exec_op *right, exec_op **out)
+int exec_op_join(exec_ctx *ctx, const plan_node *plan, exec_op *left, exec_op *right,
+                 int build_left, exec_op **out)
 {
     int nl = left->ncols, nr = right->ncols;
+    int swap = build_left &&
+               (plan->u.join.type == PLAN_JOIN_INNER || plan->u.join.type == PLAN_JOIN_CROSS);
     plan_expr *conj[256];
     int nc = exec_conjuncts(plan->u.join.cond, conj, 0, 256);
     plan_expr *rest[256];
@@ -559,23 +565,25 @@ int exec_op_join(exec_ctx *ctx, const plan_node *plan, exec_op *left, exec_op *r
     }
     join_op *j = (join_op *)exec_op_alloc(sizeof *j, nk ? &hash_join_vt : &nl_join_vt, plan,
                                           plan->ncols, plan->types);
-    j->base.child[0] = left;
-    j->base.child[1] = right;
+    exec_op *probe = swap ? right : left, *build = swap ? left : right;
+    j->base.child[0] = probe;
+    j->base.child[1] = build;
     j->base.nchildren = 2;
     j->type = plan->u.join.type;
-    j->nl = nl;
-    j->nr = nr;
+    j->swapped = swap;
+    j->nl = probe->ncols;
+    j->nr = build->ncols;
     j->nk = nk;
     *out = &j->base;
-    j->build_types = calloc((size_t)(nr + nk + 1), sizeof(int));
+    j->build_types = calloc((size_t)(j->nr + nk + 1), sizeof(int));
     if (!j->build_types) abort();
-    for (int c = 0; c < nr; c++) j->build_types[c] = right->types[c];
+    for (int c = 0; c < j->nr; c++) j->build_types[c] = build->types[c];
     for (int k = 0; k < nk; k++) {
         j->build_types[nr + k] = kt[k];
         j->ktypes[k] = kt[k];
         exec_vector_init(&j->lkv[k], kt[k]);
     }
-    exec_rows_init(&j->build, nr + nk, j->build_types);
+    exec_rows_init(&j->build, j->nr + nk, j->build_types);
     /* pairs: left ++ right */
     j->out_types = calloc((size_t)(nl + nr + 1), sizeof(int));
     if (!j->out_types) abort();
@@ -585,8 +593,9 @@ int exec_op_join(exec_ctx *ctx, const plan_node *plan, exec_op *left, exec_op *r
     exec_chunk_init(&j->tail, plan->ncols, plan->types);
     int rc;
     for (int k = 0; k < nk; k++) {
-        rc = exec_expr_compile(ctx, lk[k], &j->lkey[k]);
-        if (!rc) rc = exec_expr_compile(ctx, rk[k], &j->rkey[k]);
+        /* lkey: over the probe input's rows, rkey: over the build input's rows */
+        rc = exec_expr_compile(ctx, swap ? rk[k] : lk[k], &j->lkey[k]);
+        if (!rc) rc = exec_expr_compile(ctx, swap ? lk[k] : rk[k], &j->rkey[k]);
         if (rc) return rc;
     }
     if (nrest) {

@@ -20,6 +20,8 @@
 #include "util/memcmp.h"
 #include "util/slice.h"
 
+#define KEY_CAP 4096 /* bounds and keys built here (longer ones: STRATA_TOOBIG) */
+
 typedef struct scan_op {
     exec_op base;
     const cat_table *t;
@@ -31,20 +33,28 @@ typedef struct scan_op {
     strata_kv_iter *it;
     const strata_kv_snapshot *own_snap;
     /* ranges */
-    int mode; /* 0 full, 1 get, 2 range */
+    int mode; /* 0 full, 1 get, 2 range, 3 multi-get of an IN list */
+    /* mode 3: the distinct encoded keys, sorted */
+    uint8_t *in_keys;
+    size_t *in_off, *in_len;
+    size_t in_n, in_pos;
     int done;
     uint32_t vnode;
-    uint8_t lo[4096], hi[4096];
-    size_t lo_len, hi_len; /* pk-part bounds (without prefix); hi_len == SIZE_MAX: none */
+    /* key buffers, malloc'd on first use (not zeroed: a scan op is created per statement) */
+    uint8_t *lo, *hi; /* pk-part bounds (without prefix) */
+    size_t lo_len, hi_len;
     int have_lo, have_hi;
-    uint8_t cur_end[4096 + 8];
+    uint8_t *cur_end; /* [KEY_CAP + 8] */
     size_t cur_end_len;
-    uint8_t key_buf[8192];
+    uint8_t *key_buf; /* [KEY_CAP] */
     exec_chunk out;
-    exec_chunk view;
-    exec_sel_t sel[EXEC_VECTOR_SIZE];
+    exec_sel_t *sel; /* the pushed filter's selection (exec_chunk_sel of out) */
     uint8_t prefix[ROW_KEY_TABLE_ID_SIZE];
 } scan_op;
+
+static int in_keys_build(exec_ctx *ctx, scan_op *s);
+static inline int decode_row(exec_ctx *ctx, scan_op *s, const uint8_t *val, size_t vlen, size_t k);
+static void put_key(scan_op *s, size_t k, const void *key, size_t klen);
 
 static int scan_read_options(exec_ctx *ctx, scan_op *s, strata_kv_read_options *ro)
 {
@@ -110,13 +120,29 @@ static int scan_open(exec_op *op, exec_ctx *ctx)
     strata_kv_read_options ro;
     int rc = scan_read_options(ctx, s, &ro);
     if (rc) return rc;
+    if (!s->key_buf) {
+        s->key_buf = malloc(4 * KEY_CAP + 8);
+        if (!s->key_buf) return exec_error(ctx, STRATA_NOMEM, "scan of %s", s->t->name);
+        s->lo = s->key_buf + KEY_CAP;
+        s->hi = s->lo + KEY_CAP;
+        s->cur_end = s->hi + KEY_CAP;
+    }
     if (p->u.scan.pk_eq && !s->t->has_rowid) {
         s->mode = 1;
         return STRATA_OK;
     }
-    /* No lower/upper bounds on the iterator: with bounds, the kernel (as of this writing)
-     * misses rows written after a range delete that starts at the lower bound (DELETE without
-     * WHERE, then INSERT). The scan checks the table prefix of each key itself instead. */
+    if (p->u.scan.pk_in && !s->t->has_rowid && s->t->npk == 1) {
+        s->mode = 3;
+        return in_keys_build(ctx, s);
+    }
+    /* the iterator is bounded to the table; the scan also checks each key's table prefix (an
+     * older kernel missed rows written after a range delete starting at the lower bound) */
+    uint8_t start[ROW_KEY_TABLE_ID_SIZE], end[ROW_KEY_TABLE_ID_SIZE];
+    row_key_table_range(s->t->id, start, end);
+    ro.lower = start;
+    ro.lower_len = sizeof start;
+    ro.upper = end;
+    ro.upper_len = sizeof end;
     row_key_table_prefix(s->prefix, s->t->id);
     s->it = strata_kv_iter_new(ctx->kv, &ro);
     if (!s->it) return exec_kv_error(ctx, STRATA_NOMEM, "scan iterator");
@@ -125,8 +151,7 @@ static int scan_open(exec_op *op, exec_ctx *ctx)
         int type = s->t->pk_types[0], isnull = 0;
         s->mode = 2;
         if (p->u.scan.pk_lo) {
-            rc = encode_bound(ctx, p->u.scan.pk_lo, type, s->lo, sizeof s->lo - 8, &s->lo_len,
-                              &isnull);
+            rc = encode_bound(ctx, p->u.scan.pk_lo, type, s->lo, KEY_CAP - 8, &s->lo_len, &isnull);
             if (rc) return rc;
             if (isnull) {
                 s->done = 1; /* x > NULL: nothing */
@@ -139,8 +164,7 @@ static int scan_open(exec_op *op, exec_ctx *ctx)
             s->have_lo = 1;
         }
         if (p->u.scan.pk_hi) {
-            rc = encode_bound(ctx, p->u.scan.pk_hi, type, s->hi, sizeof s->hi - 8, &s->hi_len,
-                              &isnull);
+            rc = encode_bound(ctx, p->u.scan.pk_hi, type, s->hi, KEY_CAP - 8, &s->hi_len, &isnull);
             if (rc) return rc;
             if (isnull) {
                 s->done = 1;
@@ -166,11 +190,152 @@ static int scan_open(exec_op *op, exec_ctx *ctx)
     return STRATA_OK;
 }
 
+typedef struct key_list {
+    const uint8_t *base;
+    const size_t *off, *len;
+} key_list;
+
+static int cmp_keys(const void *a, const void *b, void *arg)
+{
+    const key_list *kl = arg;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    size_t li = kl->len[i], lj = kl->len[j];
+    int c = memcmp(kl->base + kl->off[i], kl->base + kl->off[j], li < lj ? li : lj);
+    return c ? c : (li > lj) - (li < lj);
+}
+
+/* mode 3: evaluates the IN list, encodes the distinct keys (values of another type that cannot
+ * be converted, and NULLs, match nothing). */
+static int in_keys_build(exec_ctx *ctx, scan_op *s)
+{
+    const plan_expr *in = s->base.plan->u.scan.pk_in;
+    size_t n = (size_t)in->u.in.n, cap = n * 24 + 64, used = 0;
+    free(s->in_keys);
+    free(s->in_off);
+    free(s->in_len);
+    s->in_keys = malloc(cap);
+    s->in_off = malloc(sizeof(size_t) * (n + 1));
+    s->in_len = malloc(sizeof(size_t) * (n + 1));
+    size_t *idx = malloc(sizeof(size_t) * (n + 1));
+    if (!s->in_keys || !s->in_off || !s->in_len || !idx) {
+        free(idx);
+        return exec_error(ctx, STRATA_NOMEM, "IN list of %zu keys", n);
+    }
+    exec_heap h;
+    exec_heap_init(&h);
+    int rc = STRATA_OK, had_error = ctx->errcode != STRATA_OK;
+    size_t m = 0;
+    int type = s->t->pk_types[0];
+    for (size_t i = 0; i < n && !rc; i++) {
+        sql_value v;
+        rc = exec_expr_eval_value(ctx, in->u.in.list[i], &h, &v);
+        if (rc) break;
+        if (!v.is_null && v.type != type && exec_cast_value(ctx, &v, type, &h, &v) != STRATA_OK) {
+            if (!had_error) ctx->errcode = STRATA_OK; /* cannot be a key: matches nothing */
+            continue;
+        }
+        if (v.is_null) continue;
+        size_t need = ROW_KEY_PREFIX_SIZE + mc_max_size(type, &v);
+        if (used + need > cap) {
+            cap = (used + need) * 2;
+            uint8_t *nk = realloc(s->in_keys, cap);
+            if (!nk) {
+                rc = exec_error(ctx, STRATA_NOMEM, "IN list keys");
+                break;
+            }
+            s->in_keys = nk;
+        }
+        size_t klen;
+        rc = row_key_encode(s->in_keys + used, cap - used, s->t->id, s->t->vnodes, s->t->pk_types,
+                            &v, 1, &klen, NULL);
+        if (rc) {
+            rc = exec_error(ctx, rc, "%s", st_errmsg());
+            break;
+        }
+        s->in_off[m] = used;
+        s->in_len[m] = klen;
+        idx[m] = m;
+        m++;
+        used += klen;
+        exec_heap_reset(&h);
+    }
+    exec_heap_free(&h);
+    if (!rc) {
+        /* sort and drop duplicates (each row once, in key order) */
+        key_list kl = {s->in_keys, s->in_off, s->in_len};
+        qsort_r(idx, m, sizeof *idx, cmp_keys, &kl);
+        size_t *off2 = malloc(sizeof(size_t) * (m + 1)), *len2 = malloc(sizeof(size_t) * (m + 1));
+        if (!off2 || !len2) {
+            free(off2);
+            free(len2);
+            free(idx);
+            return exec_error(ctx, STRATA_NOMEM, "IN list keys");
+        }
+        size_t u = 0;
+        for (size_t i = 0; i < m; i++) {
+            size_t k = idx[i];
+            if (u && len2[u - 1] == s->in_len[k] &&
+                memcmp(s->in_keys + off2[u - 1], s->in_keys + s->in_off[k], s->in_len[k]) == 0)
+                continue;
+            off2[u] = s->in_off[k];
+            len2[u] = s->in_len[k];
+            u++;
+        }
+        free(s->in_off);
+        free(s->in_len);
+        s->in_off = off2;
+        s->in_len = len2;
+        s->in_n = u;
+    }
+    s->in_pos = 0;
+    free(idx);
+    return rc;
+}
+
+/* mode 3: the next batch of keys, one multi-get. */
+static int fill_in(exec_ctx *ctx, scan_op *s)
+{
+    size_t n = s->in_n - s->in_pos;
+    if (n > EXEC_VECTOR_SIZE) n = EXEC_VECTOR_SIZE;
+    if (n == 0) {
+        s->done = 1;
+        return STRATA_OK;
+    }
+    const void *keys[EXEC_VECTOR_SIZE];
+    size_t klens[EXEC_VECTOR_SIZE], vlens[EXEC_VECTOR_SIZE];
+    void *vals[EXEC_VECTOR_SIZE];
+    int st[EXEC_VECTOR_SIZE];
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = s->in_keys + s->in_off[s->in_pos + i];
+        klens[i] = s->in_len[s->in_pos + i];
+        vals[i] = NULL;
+    }
+    strata_kv_read_options ro;
+    int rc = scan_read_options(ctx, s, &ro);
+    if (rc) return rc;
+    rc = strata_kv_multi_get(ctx->kv, &ro, n, keys, klens, vals, vlens, st);
+    if (rc) return exec_kv_error(ctx, rc, "multi-get");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rc && st[i] == STRATA_OK) {
+            rc = decode_row(ctx, s, vals[i], vlens[i], k);
+            if (!rc && s->emit_key) put_key(s, k, keys[i], klens[i]);
+            k++;
+        } else if (!rc && st[i] != STRATA_NOTFOUND) {
+            rc = exec_error(ctx, st[i], "multi-get of %s", s->t->name);
+        }
+        if (vals[i]) strata_kv_free(vals[i]);
+    }
+    s->in_pos += n;
+    s->out.count = k;
+    return rc;
+}
+
 /* Positions the iterator on the next vnode's range; 0 when none left. */
 static int next_vnode(scan_op *s)
 {
     while (s->vnode < s->t->vnodes) {
-        uint8_t key[4096 + 8];
+        uint8_t key[KEY_CAP + 8];
         row_key_vnode_prefix(key, s->t->id, s->vnode);
         memcpy(key + ROW_KEY_PREFIX_SIZE, s->lo, s->lo_len);
         row_key_vnode_prefix(s->cur_end, s->t->id, s->vnode);
@@ -280,8 +445,8 @@ static int fill(exec_ctx *ctx, scan_op *s)
         s->done = 1;
         size_t klen = 0;
         if (!rc && !isnull) {
-            rc = row_key_encode(s->key_buf, sizeof s->key_buf, s->t->id, s->t->vnodes,
-                                s->t->pk_types, vals, npk, &klen, NULL);
+            rc = row_key_encode(s->key_buf, KEY_CAP, s->t->id, s->t->vnodes, s->t->pk_types, vals,
+                                npk, &klen, NULL);
             if (rc) rc = exec_error(ctx, rc, "%s", st_errmsg());
         }
         exec_heap_free(&h);
@@ -300,6 +465,7 @@ static int fill(exec_ctx *ctx, scan_op *s)
         if (!rc) s->out.count = 1;
         return rc;
     }
+    if (s->mode == 3) return fill_in(ctx, s);
     strata_kv_iter *it = s->it;
     if (s->mode == 2 && s->cur_end_len == 0) {
         if (!next_vnode(s)) {
@@ -349,6 +515,7 @@ static int scan_next(exec_op *op, exec_ctx *ctx, exec_chunk **out)
         *out = &s->out;
         if (s->out.count == 0 || !s->filter) return STRATA_OK;
         size_t n;
+        if (!s->sel) s->sel = exec_chunk_sel(&s->out);
         rc = exec_expr_select(ctx, s->filter, &s->out, s->sel, &n);
         if (rc) return rc;
         if (n == 0) continue;
@@ -373,6 +540,10 @@ static void scan_destroy(exec_op *op)
 {
     scan_op *s = (scan_op *)op;
     if (s->it) strata_kv_iter_free(s->it);
+    free(s->key_buf);
+    free(s->in_keys);
+    free(s->in_off);
+    free(s->in_len);
     exec_expr_free(s->filter);
     exec_chunk_free(&s->out);
     free(s->out_types);
@@ -393,6 +564,8 @@ static const exec_op_vtab scan_vt = {"SEQ_SCAN", scan_open,    scan_next,
                                      scan_close, scan_destroy, scan_explain};
 static const exec_op_vtab get_vt = {"PK_GET",   scan_open,    scan_next,
                                     scan_close, scan_destroy, scan_explain};
+static const exec_op_vtab multi_vt = {"PK_MULTI_GET", scan_open,    scan_next,
+                                      scan_close,     scan_destroy, scan_explain};
 static const exec_op_vtab range_vt = {"PK_RANGE_SCAN", scan_open,    scan_next,
                                       scan_close,      scan_destroy, scan_explain};
 
@@ -401,7 +574,8 @@ int exec_op_scan(exec_ctx *ctx, const plan_node *plan, exec_op **out)
     const cat_table *t = plan->u.scan.table;
     *out = NULL;
     if (!t) return exec_error(ctx, STRATA_ERROR, "scan without a table");
-    const exec_op_vtab *vt = plan->u.scan.pk_eq && !t->has_rowid ? &get_vt
+    const exec_op_vtab *vt = plan->u.scan.pk_eq && !t->has_rowid                  ? &get_vt
+                             : plan->u.scan.pk_in && !t->has_rowid && t->npk == 1 ? &multi_vt
                              : (plan->u.scan.pk_lo || plan->u.scan.pk_hi) && !t->has_rowid
                                  ? &range_vt
                                  : &scan_vt;
@@ -439,6 +613,7 @@ int exec_scan_emit_key(exec_op *op)
         s->emit_key = 1;
         exec_chunk_free(&s->out);
         exec_chunk_init(&s->out, s->ncols + 1, s->out_types);
+        s->sel = NULL;
     }
     return s->ncols;
 }

@@ -18,7 +18,8 @@ typedef struct sort_op {
     exec_rows rows;
     uint32_t *order;
     size_t norder;
-    int64_t limit; /* top-N: > 0 */
+    int64_t limit;               /* top-N: > 0 (set at open) */
+    const plan_node *limit_node; /* the LIMIT above, for top-N; NULL: a plain sort */
     int sorted;
     size_t emit_pos;
     exec_chunk out;
@@ -78,9 +79,39 @@ static void cut(sort_op *s)
     s->rows = nr;
 }
 
+/* LIMIT n [OFFSET m] above: keep n + m rows. Evaluated at every open, so a prepared plan
+ * rerun with other parameters gets the new bound. A bad value means a full sort (the LIMIT
+ * operator reports the error). */
+static int64_t topn_bound(exec_ctx *ctx, const plan_node *lim)
+{
+    int64_t v[2] = {-1, 0};
+    const plan_expr *e[2] = {lim->u.limit.limit, lim->u.limit.offset};
+    int had_error = ctx->errcode != STRATA_OK;
+    exec_heap h;
+    exec_heap_init(&h);
+    for (int i = 0; i < 2; i++) {
+        sql_value x;
+        if (!e[i]) continue;
+        if (exec_expr_eval_value(ctx, e[i], &h, &x) != STRATA_OK || x.is_null ||
+            !sql_type_is_integer(x.type) || x.u.i < 0) {
+            v[0] = -1;
+            break;
+        }
+        v[i] = x.u.i;
+    }
+    exec_heap_free(&h);
+    if (!had_error) {
+        ctx->errcode = STRATA_OK;
+        ctx->errmsg[0] = 0;
+    }
+    if (v[0] < 0 || v[0] + v[1] >= (INT64_C(1) << 40)) return 0;
+    return v[0] + v[1] > 0 ? v[0] + v[1] : 1;
+}
+
 static int sort_open(exec_op *op, exec_ctx *ctx)
 {
     sort_op *s = (sort_op *)op;
+    if (s->limit_node) s->limit = topn_bound(ctx, s->limit_node);
     exec_rows_clear(&s->rows);
     s->sorted = 0;
     s->emit_pos = 0;
@@ -160,8 +191,8 @@ static void sort_destroy(exec_op *op)
 static void sort_explain(const exec_op *op, char *buf, size_t n)
 {
     const sort_op *s = (const sort_op *)op;
-    if (s->limit > 0)
-        snprintf(buf, n, "%d keys, top %" PRId64, s->nkeys, s->limit);
+    if (s->limit_node)
+        snprintf(buf, n, "%d keys, top-N", s->nkeys);
     else
         snprintf(buf, n, "%d keys", s->nkeys);
 }
@@ -171,16 +202,16 @@ static const exec_op_vtab sort_vt = {"SORT",     sort_open,    sort_next,
 static const exec_op_vtab topn_vt = {"TOP_N",    sort_open,    sort_next,
                                      sort_close, sort_destroy, sort_explain};
 
-int exec_op_sort(exec_ctx *ctx, const plan_node *plan, exec_op *child, int64_t limit_rows,
+int exec_op_sort(exec_ctx *ctx, const plan_node *plan, exec_op *child, const plan_node *limit,
                  exec_op **out)
 {
-    sort_op *s = (sort_op *)exec_op_alloc(sizeof *s, limit_rows > 0 ? &topn_vt : &sort_vt, plan,
+    sort_op *s = (sort_op *)exec_op_alloc(sizeof *s, limit ? &topn_vt : &sort_vt, plan,
                                           child->ncols, child->types);
     s->base.child[0] = child;
     s->base.nchildren = 1;
     s->nin = child->ncols;
     s->nkeys = plan->u.sort.nkeys;
-    s->limit = limit_rows;
+    s->limit_node = limit;
     *out = &s->base;
     if (s->nin + s->nkeys > 256) return exec_error(ctx, STRATA_NOTSUP, "too many sort columns");
     s->all_types = calloc((size_t)(s->nin + s->nkeys + 1), sizeof(int));

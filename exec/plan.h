@@ -259,6 +259,8 @@ struct plan_node {
             plan_expr *pk_hi;
             int pk_lo_incl, pk_hi_incl;
             plan_expr *filter; /* pushed filter over the scan's output; NULL = none */
+            plan_expr *pk_in;  /* single-column key IN (list without column references): one
+                                  multi-get of the listed keys */
         } scan;
         struct {
             int nrows;

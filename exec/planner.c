@@ -103,6 +103,17 @@ static plan_node *filter_into_scan(exec_ctx *ctx, const plan_node *scan, plan_ex
                 }
             }
         }
+        if (!used && npk == 1 && !s->u.scan.pk_in && e->kind == PEX_IN_LIST && !e->u.in.negated &&
+            col_of(e->u.in.arg) >= 0 && e->u.in.n > 0 && e->u.in.n <= 100000 &&
+            t->cols[s->u.scan.cols[col_of(e->u.in.arg)]].pk_pos == 0) {
+            int ok = 1;
+            for (int k = 0; k < e->u.in.n && ok; k++)
+                ok = (exec_expr_sides(e->u.in.list[k], 0) & 7) == 0;
+            if (ok) {
+                s->u.scan.pk_in = e;
+                used = 1;
+            }
+        }
         /* a bound used for the key is still checked by the filter (types, NULLs): cheap */
         if (nrest < MAX_CONJ) rest[nrest++] = e;
         (void)used;
@@ -397,6 +408,186 @@ static plan_node *unnest(exec_ctx *ctx, plan_node *child, const plan_expr *e, in
  * over the table's scan (it carries the row keys), so subqueries are not unnested there. */
 static _Thread_local int no_unnest;
 
+/* ---- unnesting correlated scalar aggregate subqueries (select list, WHERE) ----
+ *
+ * (SELECT agg(...) FROM X WHERE X.k = outer.c AND <uncorrelated>) becomes a LEFT JOIN of the
+ * input with (SELECT k, agg(...) FROM X WHERE <uncorrelated> GROUP BY k) on c = k; the
+ * subquery is replaced by the joined aggregate column (count(...) of no row: 0 via coalesce).
+ * The input only grows to the right, so the node's other column references stay valid. */
+
+static plan_expr *agg_col(exec_ctx *ctx, const plan_agg *a, int index)
+{
+    plan_expr *c = plan_expr_column(&ctx->arena, index, a->type);
+    if (a->fn != PLAN_AGG_COUNT && a->fn != PLAN_AGG_COUNT_STAR) return c;
+    plan_expr *f = plan_expr_new(&ctx->arena, PEX_FUNC, a->type);
+    f->u.func.fn = PLAN_FN_COALESCE;
+    f->u.func.nargs = 2;
+    f->u.func.args = arena_alloc(&ctx->arena, sizeof(plan_expr *) * 2);
+    f->u.func.args[0] = c;
+    f->u.func.args[1] = plan_expr_const(&ctx->arena, sql_int(a->type, 0));
+    return f;
+}
+
+/* A copy of e (over the aggregate's output) with aggregate k → agg_col(base + k). */
+static plan_expr *subst_aggs(exec_ctx *ctx, const plan_expr *e, const plan_agg *aggs, int naggs,
+                             int base)
+{
+    if (!e) return NULL;
+    switch (e->kind) {
+    case PEX_COLUMN:
+        if (e->u.col.index < 0 || e->u.col.index >= naggs) return NULL;
+        return agg_col(ctx, &aggs[e->u.col.index], base + e->u.col.index);
+    case PEX_CONST:
+    case PEX_PARAM:
+        return (plan_expr *)e;
+    case PEX_UNARY: {
+        plan_expr *a = subst_aggs(ctx, e->u.unary.arg, aggs, naggs, base);
+        return a ? plan_expr_unary(&ctx->arena, e->u.unary.op, e->type, a) : NULL;
+    }
+    case PEX_BINARY: {
+        plan_expr *l = subst_aggs(ctx, e->u.binary.l, aggs, naggs, base);
+        plan_expr *r = subst_aggs(ctx, e->u.binary.r, aggs, naggs, base);
+        return l && r ? plan_expr_binary(&ctx->arena, e->u.binary.op, e->type, l, r) : NULL;
+    }
+    case PEX_CAST: {
+        plan_expr *a = subst_aggs(ctx, e->u.cast.arg, aggs, naggs, base);
+        if (!a) return NULL;
+        plan_expr *c = plan_expr_new(&ctx->arena, PEX_CAST, e->type);
+        c->u.cast.arg = a;
+        return c;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* Replaces the correlated scalar subquery e by a column of a LEFT JOIN added to *in. */
+static plan_expr *decorrelate_scalar(exec_ctx *ctx, plan_node **in, const plan_expr *e)
+{
+    if (e->kind != PEX_SUBQUERY || e->u.sub.kind != PLAN_SUB_SCALAR || !e->u.sub.correlated)
+        return NULL;
+    const plan_node *p = e->u.sub.plan, *top = NULL;
+    if (p->kind == PLAN_PROJECT && p->ncols == 1 && p->left && p->left->kind == PLAN_AGGREGATE) {
+        top = p;
+        p = p->left;
+    }
+    if (p->kind != PLAN_AGGREGATE || p->u.aggregate.ngroups != 0 || p->u.aggregate.naggs < 1)
+        return NULL;
+    if (!top && p->u.aggregate.naggs != 1) return NULL;
+    int naggs = p->u.aggregate.naggs;
+    for (int k = 0; k < naggs; k++)
+        if (expr_outer(p->u.aggregate.aggs[k].arg, 1)) return NULL;
+    if (top && expr_outer(top->u.project.exprs[0], 1)) return NULL;
+    const plan_node *x = p->left;
+    plan_expr *conj[MAX_CONJ];
+    int n = 0;
+    if (x && x->kind == PLAN_FILTER) {
+        n = exec_conjuncts(x->u.filter.cond, conj, 0, MAX_CONJ);
+        x = x->left;
+    }
+    if (!x || plan_outer(x, 1)) return NULL;
+    int nl = (*in)->ncols;
+    plan_expr *inner[MAX_CONJ], *ik[MAX_CONJ], *ok[MAX_CONJ];
+    int ni = 0, nk = 0;
+    for (int i = 0; i < n; i++) {
+        plan_expr *c = conj[i];
+        if (!expr_outer(c, 1)) {
+            inner[ni++] = c;
+            continue;
+        }
+        if (c->kind != PEX_BINARY || c->u.binary.op != PLAN_OP_EQ || nk >= 16) return NULL;
+        plan_expr *a = c->u.binary.l, *b = c->u.binary.r;
+        if (expr_outer(a, 1)) {
+            plan_expr *t = a;
+            a = b;
+            b = t;
+        }
+        /* a: inner only; b: outer (depth 1) only */
+        if (expr_outer(a, 1) || expr_outer(b, 2) || exec_expr_sides(b, 1 << 30) != 0) return NULL;
+        plan_expr *lb = lift(ctx, b, nl);
+        if (!lb) return NULL;
+        ik[nk] = a;
+        ok[nk] = lb;
+        nk++;
+    }
+    if (nk == 0) return NULL;
+    plan_node *src = (plan_node *)x;
+    if (ni) src = make_filter(ctx, src, exec_and_all(&ctx->arena, inner, ni));
+    plan_node *agg = plan_node_new(&ctx->arena, PLAN_AGGREGATE, nk + naggs);
+    agg->left = src;
+    agg->u.aggregate.ngroups = nk;
+    agg->u.aggregate.groups = arena_alloc(&ctx->arena, sizeof(plan_expr *) * (size_t)nk);
+    for (int k = 0; k < nk; k++) {
+        agg->u.aggregate.groups[k] = ik[k];
+        agg->types[k] = ik[k]->type;
+        agg->names[k] = "key";
+    }
+    agg->u.aggregate.naggs = naggs;
+    agg->u.aggregate.aggs = p->u.aggregate.aggs;
+    for (int k = 0; k < naggs; k++) {
+        agg->types[nk + k] = p->u.aggregate.aggs[k].type;
+        agg->names[nk + k] = "agg";
+    }
+    plan_node *r = rewrite(ctx, agg);
+    plan_node *j = plan_node_new(&ctx->arena, PLAN_JOIN, nl + nk + naggs);
+    memcpy(j->types, (*in)->types, sizeof(int) * (size_t)nl);
+    if ((*in)->names) memcpy(j->names, (*in)->names, sizeof(char *) * (size_t)nl);
+    memcpy(j->types + nl, agg->types, sizeof(int) * (size_t)(nk + naggs));
+    memcpy(j->names + nl, agg->names, sizeof(char *) * (size_t)(nk + naggs));
+    j->left = *in;
+    j->right = r;
+    j->u.join.type = PLAN_JOIN_LEFT;
+    plan_expr *jc[16];
+    for (int k = 0; k < nk; k++)
+        jc[k] = plan_expr_binary(&ctx->arena, PLAN_OP_EQ, STRATA_TYPE_BOOLEAN, ok[k],
+                                 plan_expr_column(&ctx->arena, nl + k, ik[k]->type));
+    j->u.join.cond = exec_and_all(&ctx->arena, jc, nk);
+    plan_expr *rep =
+        top ? subst_aggs(ctx, top->u.project.exprs[0], p->u.aggregate.aggs, naggs, nl + nk)
+            : agg_col(ctx, &p->u.aggregate.aggs[0], nl + nk);
+    if (!rep) return NULL;
+    if (rep->type != e->type) {
+        plan_expr *c = plan_expr_new(&ctx->arena, PEX_CAST, e->type);
+        c->u.cast.arg = rep;
+        rep = c;
+    }
+    *in = j;
+    return rep;
+}
+
+/* A copy of e with every decorrelatable scalar subquery replaced (joins added to *in);
+ * e itself if nothing changed. */
+static plan_expr *replace_scalars(exec_ctx *ctx, plan_node **in, plan_expr *e)
+{
+    if (!e) return e;
+    switch (e->kind) {
+    case PEX_SUBQUERY: {
+        plan_expr *r = decorrelate_scalar(ctx, in, e);
+        return r ? r : e;
+    }
+    case PEX_UNARY: {
+        plan_expr *a = replace_scalars(ctx, in, e->u.unary.arg);
+        if (a == e->u.unary.arg) return e;
+        return plan_expr_unary(&ctx->arena, e->u.unary.op, e->type, a);
+    }
+    case PEX_BINARY: {
+        plan_expr *l = replace_scalars(ctx, in, e->u.binary.l);
+        plan_expr *r = replace_scalars(ctx, in, e->u.binary.r);
+        if (l == e->u.binary.l && r == e->u.binary.r) return e;
+        return plan_expr_binary(&ctx->arena, e->u.binary.op, e->type, l, r);
+    }
+    case PEX_CAST: {
+        plan_expr *a = replace_scalars(ctx, in, e->u.cast.arg);
+        if (a == e->u.cast.arg) return e;
+        plan_expr *c = plan_expr_new(&ctx->arena, PEX_CAST, e->type);
+        c->u.cast.arg = a;
+        return c;
+    }
+    default:
+        return e;
+    }
+}
+
 static plan_node *rewrite(exec_ctx *ctx, const plan_node *p)
 {
     if (!p) return NULL;
@@ -406,6 +597,40 @@ static plan_node *rewrite(exec_ctx *ctx, const plan_node *p)
     c->left = rewrite(ctx, p->left);
     no_unnest -= dml;
     c->right = rewrite(ctx, p->right);
+    if (c->kind == PLAN_PROJECT && !no_unnest) {
+        plan_node *in = c->left;
+        plan_expr **ex = NULL;
+        for (int j = 0; j < c->ncols; j++) {
+            plan_expr *r = replace_scalars(ctx, &in, c->u.project.exprs[j]);
+            if (r == c->u.project.exprs[j]) continue;
+            if (!ex) {
+                ex = arena_alloc(&ctx->arena, sizeof(plan_expr *) * (size_t)c->ncols);
+                memcpy(ex, c->u.project.exprs, sizeof(plan_expr *) * (size_t)c->ncols);
+            }
+            ex[j] = r;
+        }
+        if (ex) {
+            c->u.project.exprs = ex;
+            c->left = in;
+        }
+    }
+    if (c->kind == PLAN_FILTER && !no_unnest) {
+        plan_node *in = c->left;
+        plan_expr *cond = replace_scalars(ctx, &in, c->u.filter.cond);
+        if (cond != c->u.filter.cond) {
+            /* FILTER over the widened input, then keep the original columns */
+            int nl = c->left->ncols;
+            plan_node *f = make_filter(ctx, in, cond);
+            plan_node *pr = plan_node_new(&ctx->arena, PLAN_PROJECT, nl);
+            memcpy(pr->types, c->types, sizeof(int) * (size_t)nl);
+            if (c->names) memcpy(pr->names, c->names, sizeof(char *) * (size_t)nl);
+            pr->u.project.exprs = arena_alloc(&ctx->arena, sizeof(plan_expr *) * (size_t)(nl + 1));
+            for (int j = 0; j < nl; j++)
+                pr->u.project.exprs[j] = plan_expr_column(&ctx->arena, j, c->left->types[j]);
+            pr->left = rewrite(ctx, f);
+            return pr;
+        }
+    }
     if (c->kind == PLAN_FILTER) {
         plan_expr *conj[MAX_CONJ], *rest[MAX_CONJ];
         int n = exec_conjuncts(c->u.filter.cond, conj, 0, MAX_CONJ), nr = 0;
@@ -558,6 +783,36 @@ static plan_node *prune(exec_ctx *ctx, plan_node *c)
 
 /* ---- operator tree ---- */
 
+/* At most a few rows, for sure: a primary-key get, a short VALUES, a LIMIT of a constant, and
+ * filters / projections / aggregates without GROUP BY over them. */
+static int tiny(const plan_node *p)
+{
+    switch (p->kind) {
+    case PLAN_SCAN:
+    case PLAN_SYSSCAN:
+        return p->u.scan.pk_eq != NULL;
+    case PLAN_VALUES:
+        return p->u.values.nrows <= 64;
+    case PLAN_AGGREGATE:
+        return p->u.aggregate.ngroups == 0 || tiny(p->left);
+    case PLAN_LIMIT:
+        if (p->u.limit.limit && p->u.limit.limit->kind == PEX_CONST &&
+            !p->u.limit.limit->u.value.is_null && sql_type_is_integer(p->u.limit.limit->type) &&
+            p->u.limit.limit->u.value.u.i <= 64)
+            return 1;
+        return tiny(p->left);
+    case PLAN_FILTER:
+    case PLAN_PROJECT:
+    case PLAN_SORT:
+    case PLAN_DISTINCT:
+        return tiny(p->left);
+    case PLAN_JOIN:
+        return tiny(p->left) && tiny(p->right) && p->u.join.type != PLAN_JOIN_CROSS;
+    default:
+        return 0;
+    }
+}
+
 static int build(exec_ctx *ctx, const plan_node *p, exec_op **out);
 
 static int build1(exec_ctx *ctx, const plan_node *p, exec_op **child)
@@ -586,46 +841,28 @@ static int build(exec_ctx *ctx, const plan_node *p, exec_op **out)
             exec_free(r);
             return rc;
         }
-        return p->kind == PLAN_JOIN ? exec_op_join(ctx, p, l, r, out)
-                                    : exec_op_setop(ctx, p, l, r, out);
+        return p->kind == PLAN_JOIN
+                   ? exec_op_join(ctx, p, l, r, tiny(p->left) && !tiny(p->right), out)
+                   : exec_op_setop(ctx, p, l, r, out);
     default:
         break;
     }
     if (p->kind == PLAN_LIMIT && p->left && p->left->kind == PLAN_SORT && p->u.limit.limit) {
-        /* ORDER BY + LIMIT: top-N keeps limit + offset rows */
-        int64_t lim = -1, off = 0;
-        exec_heap h;
-        exec_heap_init(&h);
-        sql_value v;
-        if (exec_expr_eval_value(ctx, p->u.limit.limit, &h, &v) == STRATA_OK && !v.is_null &&
-            sql_type_is_integer(v.type))
-            lim = v.u.i;
-        if (p->u.limit.offset) {
-            if (exec_expr_eval_value(ctx, p->u.limit.offset, &h, &v) == STRATA_OK && !v.is_null &&
-                sql_type_is_integer(v.type))
-                off = v.u.i;
-            else
-                lim = -1;
-        }
-        exec_heap_free(&h);
-        ctx->errcode = STRATA_OK; /* the LIMIT operator reports a bad value itself */
-        ctx->errmsg[0] = 0;
-        if (lim >= 0 && off >= 0 && lim + off < (INT64_C(1) << 40)) {
-            rc = build1(ctx, p->left, &l);
-            if (rc) return rc;
-            exec_op *sort;
-            rc = exec_op_sort(ctx, p->left, l, lim + off > 0 ? lim + off : 1, &sort);
-            if (rc) {
-                exec_free(sort);
-                return rc;
-            }
-            rc = exec_op_limit(ctx, p, sort, out);
-            if (rc) {
-                exec_free(*out);
-                *out = NULL;
-            }
+        /* ORDER BY + LIMIT: top-N (its bound is evaluated at open) */
+        rc = build1(ctx, p->left, &l);
+        if (rc) return rc;
+        exec_op *sort;
+        rc = exec_op_sort(ctx, p->left, l, p, &sort);
+        if (rc) {
+            exec_free(sort);
             return rc;
         }
+        rc = exec_op_limit(ctx, p, sort, out);
+        if (rc) {
+            exec_free(*out);
+            *out = NULL;
+        }
+        return rc;
     }
     rc = build1(ctx, p, &l);
     if (rc) return rc;
@@ -643,7 +880,7 @@ static int build(exec_ctx *ctx, const plan_node *p, exec_op **out)
         rc = exec_op_distinct(ctx, p, l, out);
         break;
     case PLAN_SORT:
-        rc = exec_op_sort(ctx, p, l, 0, out);
+        rc = exec_op_sort(ctx, p, l, NULL, out);
         break;
     case PLAN_LIMIT:
         rc = exec_op_limit(ctx, p, l, out);

@@ -1,6 +1,7 @@
 /* exec/vector.c — vectors, chunks and the string heap (see vector.h). */
 #include "exec/vector.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -112,14 +113,69 @@ size_t exec_type_width(int type)
 
 void exec_vector_init(exec_vector *v, int type)
 {
-    memset(v, 0, sizeof *v);
+    /* own_validity is filled by exec_vector_validity_make when first needed */
     v->type = type;
+    v->data = NULL;
+    v->validity = NULL;
+    v->own = NULL;
     exec_heap_init(&v->heap);
+}
+
+/* Vector buffers come from a small per-thread pool of equal-sized blocks: statements create and
+ * drop operators all the time (a point select makes a few), and buffers of 16-32 KiB would
+ * otherwise go through malloc/free and its consolidation every time. */
+#define BUF_SIZE  (sizeof(exec_str) * EXEC_VECTOR_SIZE) /* the widest type */
+#define POOL_KEEP 64
+
+typedef struct buf_pool {
+    void *buf[POOL_KEEP];
+    int n;
+} buf_pool;
+
+static _Thread_local buf_pool *pool; /* freed at thread exit by pool_key's destructor */
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_destroy(void *p)
+{
+    buf_pool *bp = p;
+    for (int i = 0; i < bp->n; i++) free(bp->buf[i]);
+    free(bp);
+}
+
+static void pool_key_init(void)
+{
+    pthread_key_create(&pool_key, pool_destroy);
+}
+
+static void *buf_get(void)
+{
+    if (pool && pool->n) return pool->buf[--pool->n];
+    return xmalloc(BUF_SIZE);
+}
+
+static void buf_put(void *p)
+{
+    if (!p) return;
+    if (!pool) {
+        pthread_once(&pool_once, pool_key_init);
+        pool = calloc(1, sizeof *pool);
+        if (!pool || pthread_setspecific(pool_key, pool) != 0) {
+            free(pool);
+            pool = NULL;
+            free(p);
+            return;
+        }
+    }
+    if (pool->n < POOL_KEEP)
+        pool->buf[pool->n++] = p;
+    else
+        free(p);
 }
 
 void exec_vector_free(exec_vector *v)
 {
-    free(v->own);
+    buf_put(v->own);
     exec_heap_free(&v->heap);
     v->own = v->data = NULL;
     v->validity = NULL;
@@ -129,7 +185,7 @@ void exec_vector_reset(exec_vector *v)
 {
     if (!v->own) {
         /* not zeroed: writers fill every slot they produce (NULL slots with zeroes) */
-        v->own = xmalloc(exec_type_width(v->type) * EXEC_VECTOR_SIZE);
+        v->own = buf_get();
     }
     v->data = v->own;
     v->validity = NULL;

@@ -137,14 +137,16 @@ typedef struct strata_kv_read_options {
 /* *val is malloc'd (free with strata_kv_free); STRATA_NOTFOUND if absent. ro may be NULL. */
 int strata_kv_get(strata_kv *db, const strata_kv_read_options *ro, const void *key, size_t klen,
                   void **val, size_t *vlen);
-/* n point reads; the block reads they need go to the io backend in one submission.
+/* n point reads; the data blocks they need that are not cached (each located through the
+ * files' bloom filters and indexes first) go to the io backend in ONE submission.
  * statuses[i] is STRATA_OK (vals[i] malloc'd), STRATA_NOTFOUND (vals[i] NULL) or an error.
  * Returns STRATA_OK unless the call itself failed. */
 int strata_kv_multi_get(strata_kv *db, const strata_kv_read_options *ro, size_t n,
                         const void *const *keys, const size_t *klens, void **vals, size_t *vlens,
                         int *statuses);
 
-/* A snapshot pins a consistent view until released. */
+/* A snapshot pins a consistent view until released: compaction keeps every version a live
+ * snapshot can read. Snapshots do not survive close. */
 const strata_kv_snapshot *strata_kv_snapshot_new(strata_kv *db);
 void strata_kv_snapshot_release(strata_kv *db, const strata_kv_snapshot *s);
 uint64_t strata_kv_snapshot_sequence(const strata_kv_snapshot *s);
@@ -189,6 +191,10 @@ uint64_t strata_kv_sst_writer_count(const strata_kv_sst_writer *w);
 void strata_kv_sst_writer_abandon(strata_kv_sst_writer *w); /* deletes its file */
 /* Finishes and syncs the writers' files and commits them with batch (may be NULL) in one edit.
  * The writers are consumed (freed) whether or not the call succeeds. */
+/* Sequences: with L the latest sequence before the call, file i (0-based) reads as sequence
+ * L + 1 + i and the batch's records as L + n + 1, ...: with equal keys the batch wins over the
+ * files and a later file over an earlier one. A non-empty memtable is flushed first. Keys given to
+ * one writer must be strictly increasing (STRATA_INVALID otherwise, from the put). */
 int strata_kv_ingest(strata_kv *db, strata_kv_sst_writer **writers, size_t n,
                      strata_kv_batch *batch);
 
@@ -196,8 +202,9 @@ int strata_kv_ingest(strata_kv *db, strata_kv_sst_writer **writers, size_t n,
 
 /* Writes the memtable to an L0 SST and waits for it. */
 int strata_kv_flush(strata_kv *db);
-/* Compacts the key range [start, end) (NULL = unbounded) down to the last level, dropping
- * deleted and covered entries, and waits for it. */
+/* Flushes the memtable, then compacts the key range [start, end) (NULL = unbounded) level by
+ * level down to the last populated level, dropping deleted and covered entries (and whole files
+ * under a covering tombstone), and waits for it. */
 int strata_kv_compact_range(strata_kv *db, const void *start, size_t slen, const void *end,
                             size_t elen);
 /* Approximate bytes on disk (SSTs) for keys in [start, end). */

@@ -58,7 +58,8 @@ static int finish_file(sst_builder *b, uint64_t number, file_meta **out)
     return STRATA_OK;
 }
 
-int db_write_l0(strata_kv *db, memtable *mem, uint64_t number, file_meta **f)
+int db_write_l0(strata_kv *db, memtable *mem, uint64_t number, uint64_t smallest_snap,
+                file_meta **f)
 {
     *f = NULL;
     if (mem_empty(mem)) return STRATA_OK;
@@ -71,8 +72,19 @@ int db_write_l0(strata_kv *db, memtable *mem, uint64_t number, file_meta **f)
     if (rc) return rc;
     sl_iter it;
     sl_iter_init(&it, &mem->list);
-    for (sl_iter_seek_to_first(&it); sl_iter_valid(&it) && !rc; sl_iter_next(&it))
-        rc = sst_builder_add(b, sl_iter_key(&it), sl_iter_value(&it));
+    /* an older version of a key is dropped when a newer one is visible to every reader */
+    st_slice prev = {0};
+    uint64_t prev_seq = SEQ_MAX;
+    for (sl_iter_seek_to_first(&it); sl_iter_valid(&it) && !rc; sl_iter_next(&it)) {
+        st_slice k = sl_iter_key(&it);
+        st_slice u = ikey_user(k);
+        if (prev.p && st_slice_eq(u, prev)) {
+            if (prev_seq <= smallest_snap) continue;
+        }
+        prev = u; /* points into the memtable: stable */
+        prev_seq = ikey_seq(k);
+        rc = sst_builder_add(b, k, sl_iter_value(&it));
+    }
     range_tombstone *rds = NULL;
     size_t n = mem_range_del_raw(mem, &rds);
     for (size_t i = 0; i < n && !rc; i++)
@@ -92,9 +104,10 @@ int db_flush_imm(strata_kv *db)
     memtable *imm = db->imm;
     uint64_t number = vset_new_file_number(&db->vs);
     db_pending_add(db, number);
+    uint64_t smallest_snap = db_oldest_snapshot(db);
     pthread_mutex_unlock(&db->mu);
     file_meta *f = NULL;
-    int rc = db_write_l0(db, imm, number, &f);
+    int rc = db_write_l0(db, imm, number, smallest_snap, &f);
     pthread_mutex_lock(&db->mu);
     if (!rc) {
         version_edit e;
@@ -607,6 +620,40 @@ done:
     return rc;
 }
 
+/* A compaction of one file with nothing to merge in the next level (and a bounded grandparent
+ * overlap) moves the file down by editing the version: no read, no write. Automatic compactions
+ * only: compact_range must rewrite to drop deleted entries. REQUIRES mu. Returns 1 if moved. */
+static int try_trivial_move(strata_kv *db, compaction *c)
+{
+    if (c->nin[0] != 1 || c->nin[1] != 0) return 0;
+    file_meta *f = c->in[0][0];
+    if (f->global_seq) return 0;
+    uint64_t gp = 0;
+    for (size_t i = 0; i < c->ngp; i++) gp += c->gp[i]->size;
+    if (gp > 10 * (uint64_t)db->opt.target_file_size) return 0;
+    version_edit e;
+    ve_init(&e);
+    int rc = ve_delete_file(&e, c->level, f->number);
+    if (!rc) rc = ve_add_file(&e, c->level + 1, f);
+    uint64_t ls = atomic_load(&db->last_seq);
+    if (ls > db->vs.last_seq) db->vs.last_seq = ls;
+    if (!rc) rc = vset_log_and_apply(&db->vs, &e);
+    ve_clear(&e);
+    if (rc) {
+        if (!db->bg_error && rc != STRATA_NOMEM) db->bg_error = rc;
+        return 1;
+    }
+    db->compactions++;
+    st_slice b = ikey_user(file_largest(f));
+    uint8_t *np = realloc(db->compact_ptr[c->level], b.n ? b.n : 1);
+    if (np) {
+        memcpy(np, b.p, b.n);
+        db->compact_ptr[c->level] = np;
+        db->compact_ptr_len[c->level] = b.n;
+    }
+    return 1;
+}
+
 /* ---- scheduling ---- */
 
 static void bg_work_locked(strata_kv *db)
@@ -622,7 +669,7 @@ static void bg_work_locked(strata_kv *db)
             compaction *c = pick_compaction(db);
             if (!c) return;
             db->compacting = 1;
-            run_compaction(db, c);
+            if (!try_trivial_move(db, c)) run_compaction(db, c);
             db->compacting = 0;
             compaction_free(c);
             pthread_cond_broadcast(&db->bg_cv);
@@ -668,21 +715,18 @@ int db_compact_range(strata_kv *db, const st_slice *begin, const st_slice *end)
     while (db->compacting) pthread_cond_wait(&db->bg_cv, &db->mu);
     db->compacting = 1;
     int rc = STRATA_OK;
-    for (int l = 0; l < STRATA_KV_LEVELS - 1 && !rc; l++) {
+    /* every level down to the deepest populated one is compacted into the next, so the range
+     * ends one level below (or in the last level), with deleted and covered entries gone */
+    int deepest = -1;
+    for (int l = 0; l < STRATA_KV_LEVELS; l++)
+        if (db->vs.current->nfiles[l]) deepest = l;
+    for (int l = 0; l <= deepest && l < STRATA_KV_LEVELS - 1 && !rc; l++) {
         version *v = db->vs.current;
-        int deeper = 0;
-        for (int d = l + 1; d < STRATA_KV_LEVELS; d++)
-            if (v->nfiles[d]) deeper = 1;
         file_meta **fs;
         size_t n = version_overlapping(v, l, begin, end, &fs);
-        if (n == 0 || (!deeper && l > 0 && l == STRATA_KV_LEVELS - 1)) {
+        if (n == 0) {
             free(fs);
             continue;
-        }
-        /* the last populated level is compacted into itself only when it is L0 */
-        if (!deeper && l > 0) {
-            free(fs);
-            break;
         }
         compaction *c = l == 0 ? setup_compaction(db, 0, v->files[0], v->nfiles[0])
                                : setup_compaction(db, l, fs, n);

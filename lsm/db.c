@@ -264,7 +264,7 @@ static int recover_log(strata_kv *db, uint64_t number, memtable **mem, uint64_t 
             /* write it out as an L0 table now */
             uint64_t num = vset_new_file_number(&db->vs);
             file_meta *f = NULL;
-            rc = db_write_l0(db, *mem, num, &f);
+            rc = db_write_l0(db, *mem, num, SEQ_MAX, &f);
             if (!rc && f) {
                 version_edit e;
                 ve_init(&e);
@@ -332,7 +332,7 @@ static int recover(strata_kv *db, int fresh)
     if (!rc && !mem_empty(mem)) {
         uint64_t num = vset_new_file_number(&db->vs);
         file_meta *f = NULL;
-        rc = db_write_l0(db, mem, num, &f);
+        rc = db_write_l0(db, mem, num, SEQ_MAX, &f);
         if (!rc && f) {
             version_edit e;
             ve_init(&e);
@@ -931,9 +931,28 @@ int strata_kv_get(strata_kv *db, const strata_kv_read_options *ro, const void *k
     return rc;
 }
 
-/* multi-get: memtables first, then one round per source (each L0 file, then each level): the
- * blocks the unresolved keys need from that source that are not cached are read with one
- * read_batch submission. */
+/* multi-get: the memtables answer what they can; for every other key, the files that may hold
+ * it (each L0 file whose range covers it, newest first, then one file per level) are located
+ * through bloom filter and index — stopping after a file with a covering tombstone, below which
+ * nothing can matter — and every block needed that is not cached is read with ONE read_batch
+ * submission (a block wanted by several keys is read once). Each key is then decided by walking
+ * its files in order, exactly as a get does. A block of an older file is read only when a newer
+ * file's bloom filter let the key through, so the extra reads are the ones a get would also do
+ * after a bloom false positive, or for a key present in several files. */
+typedef struct mg_cand {
+    file_meta *f;
+    sst_reader *r;
+    sst_block_ref ref;
+    uint64_t t;  /* covering tombstone in this file */
+    int located; /* the key may be in ref's block */
+    long req;    /* index of the read, or -1 (cached or not located) */
+} mg_cand;
+
+typedef struct mg_slot {
+    uint64_t file, off;
+    long req; /* -1: empty */
+} mg_slot;
+
 int strata_kv_multi_get(strata_kv *db, const strata_kv_read_options *ro, size_t n,
                         const void *const *keys, const size_t *klens, void **vals, size_t *vlens,
                         int *statuses)
@@ -943,178 +962,190 @@ int strata_kv_multi_get(strata_kv *db, const strata_kv_read_options *ro, size_t 
     if (n == 0) return STRATA_OK;
     read_view rv;
     view_acquire(db, ro, &rv);
+    size_t maxc = rv.v->nfiles[0] + STRATA_KV_LEVELS;
     uint64_t *max_t = calloc(n, sizeof *max_t);
     uint8_t *done = calloc(n, 1);
-    sst_block_ref *refs = malloc(n * sizeof *refs);
-    env_read_req *reqs = malloc(n * sizeof *reqs);
-    size_t *req_of = malloc(n * sizeof *req_of);
-    file_meta **ff = calloc(n, sizeof *ff);
+    size_t *ncand = calloc(n, sizeof *ncand);
+    mg_cand *cand = malloc(n * maxc * sizeof *cand);
+    env_read_req *reqs = malloc(n * maxc * sizeof *reqs);
+    size_t nslots = 16;
+    while (nslots < 2 * n * maxc) nslots *= 2;
+    mg_slot *slots = malloc(nslots * sizeof *slots);
+    size_t nreq = 0;
     int rc = STRATA_OK;
-    if (!max_t || !done || !refs || !reqs || !req_of || !ff) {
+    if (!max_t || !done || !ncand || !cand || !reqs || !slots) {
         rc = st_error(STRATA_NOMEM, "multi_get: out of memory");
         goto out;
     }
-    size_t left = n;
+    for (size_t i = 0; i < nslots; i++) slots[i].req = -1;
+    uint8_t *kbuf = malloc(STRATA_KV_MAX_KEY + IKEY_TRAILER);
+    if (!kbuf) {
+        rc = st_error(STRATA_NOMEM, "multi_get: out of memory");
+        goto out;
+    }
+    /* 1. memtables, then locate in the candidate files */
     for (size_t i = 0; i < n; i++) {
         vals[i] = NULL;
         vlens[i] = 0;
         statuses[i] = STRATA_NOTFOUND;
-        st_slice uk = st_slice_make(keys[i], klens[i]);
         if (klens[i] == 0 || klens[i] > STRATA_KV_MAX_KEY || !keys[i]) {
             done[i] = 1;
-            left--;
             continue;
         }
+        st_slice uk = st_slice_make(keys[i], klens[i]);
         int r = STRATA_NOTFOUND;
         if (mem_lookup(rv.mem, uk, rv.seq, &max_t[i], &vals[i], &vlens[i], &r) ||
             (rv.imm && mem_lookup(rv.imm, uk, rv.seq, &max_t[i], &vals[i], &vlens[i], &r))) {
             statuses[i] = r;
             done[i] = 1;
-            left--;
+            continue;
         }
-    }
-    uint8_t kbuf[STRATA_KV_MAX_KEY + 8];
-    for (int l = 0; l < STRATA_KV_LEVELS && left; l++) {
-        size_t nsrc = l == 0 ? rv.v->nfiles[0] : 1;
-        for (size_t s = 0; s < nsrc && left; s++) {
-            /* pick, per key, the file of this source */
-            size_t nreq = 0;
-            for (size_t i = 0; i < n; i++) {
-                ff[i] = NULL;
-                if (done[i]) continue;
-                st_slice uk = st_slice_make(keys[i], klens[i]);
+        st_slice ik = ikey_build(kbuf, uk, rv.seq, KIND_SEEK);
+        mg_cand *c = cand + i * maxc;
+        size_t nc = 0;
+        int stop = 0;
+        for (int l = 0; l < STRATA_KV_LEVELS && !stop; l++) {
+            size_t nf = l == 0 ? rv.v->nfiles[0] : 1;
+            for (size_t s = 0; s < nf && !stop; s++) {
                 file_meta *f = NULL;
                 if (l == 0) {
                     f = rv.v->files[0][s];
-                    if (!in_range(f, uk)) f = NULL;
+                    if (!in_range(f, uk)) continue;
                 } else {
-                    st_slice ik = ikey_build(kbuf, uk, rv.seq, KIND_SEEK);
                     size_t fi = version_find_file(rv.v, l, ik);
-                    if (fi < rv.v->nfiles[l] &&
-                        st_slice_cmp(uk, ikey_user(file_smallest(rv.v->files[l][fi]))) >= 0)
-                        f = rv.v->files[l][fi];
+                    if (fi >= rv.v->nfiles[l] ||
+                        st_slice_cmp(uk, ikey_user(file_smallest(rv.v->files[l][fi]))) < 0)
+                        continue;
+                    f = rv.v->files[l][fi];
                 }
-                if (!f) continue;
-                sst_reader *r;
+                mg_cand *m = &c[nc];
                 range_del_list *rd;
-                int e = tc_find(&db->tc, f, &r, &rd);
+                int e = tc_find(&db->tc, f, &m->r, &rd);
                 if (e) {
                     statuses[i] = e;
                     done[i] = 1;
-                    left--;
-                    continue;
+                    stop = 1;
+                    break;
                 }
-                uint64_t t = rd_max_covering(rd, uk, rv.seq, NULL);
-                if (t > max_t[i]) max_t[i] = t;
-                if (f->global_seq && rv.seq < f->global_seq) {
-                    if (max_t[i]) {
-                        statuses[i] = STRATA_NOTFOUND;
-                        done[i] = 1;
-                        left--;
-                    }
-                    continue;
-                }
-                e = sst_reader_locate(r, uk, &refs[i]);
-                if (e == STRATA_NOTFOUND) {
-                    if (max_t[i]) {
-                        statuses[i] = STRATA_NOTFOUND;
-                        done[i] = 1;
-                        left--;
-                    }
-                    continue;
-                }
+                m->f = f;
+                m->t = rd_max_covering(rd, uk, rv.seq, NULL);
+                m->located = 0;
+                m->req = -1;
+                m->ref.cached = NULL;
+                nc++;
+                if (m->t) stop = 1; /* nothing below this file can matter */
+                if (f->global_seq && rv.seq < f->global_seq) continue;
+                e = sst_reader_locate(m->r, uk, &m->ref);
+                if (e == STRATA_NOTFOUND) continue;
                 if (e) {
                     statuses[i] = e;
                     done[i] = 1;
-                    left--;
-                    continue;
+                    stop = 1;
+                    break;
                 }
-                ff[i] = f;
-                if (!refs[i].cached) {
-                    reqs[nreq].file = sst_reader_file(r);
-                    reqs[nreq].offset = refs[i].offset;
-                    reqs[nreq].len = refs[i].len;
-                    reqs[nreq].buf = malloc(refs[i].len ? refs[i].len : 1);
-                    reqs[nreq].status = 0;
-                    reqs[nreq].nread = 0;
-                    if (!reqs[nreq].buf) {
-                        rc = st_error(STRATA_NOMEM, "multi_get: out of memory");
-                        for (size_t q = 0; q < nreq; q++) free(reqs[q].buf);
-                        goto out;
+                m->located = 1;
+                if (m->ref.cached) continue;
+                /* one read per distinct block */
+                size_t h = (size_t)((f->number * 0x9e3779b97f4a7c15ULL) ^
+                                    (m->ref.offset * 0xc2b2ae3d27d4eb4fULL));
+                h = (h ^ (h >> 29)) & (nslots - 1);
+                while (slots[h].req >= 0 &&
+                       !(slots[h].file == f->number && slots[h].off == m->ref.offset))
+                    h = (h + 1) & (nslots - 1);
+                if (slots[h].req < 0) {
+                    env_read_req *q = &reqs[nreq];
+                    q->file = sst_reader_file(m->r);
+                    q->offset = m->ref.offset;
+                    q->len = m->ref.len;
+                    q->buf = malloc(m->ref.len ? m->ref.len : 1);
+                    q->status = 0;
+                    q->nread = 0;
+                    if (!q->buf) {
+                        statuses[i] = st_error(STRATA_NOMEM, "multi_get: out of memory");
+                        done[i] = 1;
+                        m->located = 0;
+                        stop = 1;
+                        break;
                     }
-                    req_of[i] = nreq++;
+                    slots[h].file = f->number;
+                    slots[h].off = m->ref.offset;
+                    slots[h].req = (long)nreq++;
                 }
+                m->req = slots[h].req;
             }
-            if (nreq) {
-                int e = db->env->read_batch(db->env, reqs, nreq);
-                if (e) {
-                    for (size_t q = 0; q < nreq; q++) reqs[q].status = e;
-                }
-            }
-            for (size_t i = 0; i < n; i++) {
-                file_meta *f = ff[i];
-                if (!f) continue;
-                st_slice uk = st_slice_make(keys[i], klens[i]);
-                sst_reader *r;
-                tc_find(&db->tc, f, &r, NULL);
+        }
+        ncand[i] = nc;
+    }
+    free(kbuf);
+    /* 2. one submission for every uncached block */
+    if (nreq) {
+        int e = db->env->read_batch(db->env, reqs, nreq);
+        if (e)
+            for (size_t q = 0; q < nreq; q++) reqs[q].status = e;
+    }
+    /* 3. decide each key by walking its files in order */
+    for (size_t i = 0; i < n; i++) {
+        mg_cand *c = cand + i * maxc;
+        st_slice uk = st_slice_make(keys[i], klens[i]);
+        for (size_t j = 0; j < ncand[i] && !done[i]; j++) {
+            mg_cand *m = &c[j];
+            int e = STRATA_NOTFOUND, kind = 0;
+            uint64_t fseq = 0;
+            uint8_t *v = NULL;
+            size_t vl = 0;
+            if (m->located) {
                 const uint8_t *raw = NULL;
                 size_t rawlen = 0;
-                int e = STRATA_OK;
-                if (!refs[i].cached) {
-                    env_read_req *q = &reqs[req_of[i]];
+                e = STRATA_OK;
+                if (m->req >= 0) {
+                    env_read_req *q = &reqs[m->req];
                     e = q->status;
                     if (!e && q->nread < q->len)
-                        e = st_error(STRATA_CORRUPT,
-                                     "multi_get: sst %06llu: short block read at %llu",
-                                     (unsigned long long)f->number, (unsigned long long)q->offset);
+                        e = st_error(
+                            STRATA_CORRUPT, "multi_get: sst %06llu: short block read at %llu",
+                            (unsigned long long)m->f->number, (unsigned long long)q->offset);
                     raw = q->buf;
                     rawlen = q->nread;
                 }
-                int kind = 0;
-                uint64_t fseq = 0;
-                uint8_t *v = NULL;
-                size_t vl = 0;
                 if (!e)
-                    e = sst_reader_get_in_block(r, &refs[i], raw, rawlen, uk,
-                                                f->global_seq ? SEQ_MAX : rv.seq, &kind, &fseq, &v,
-                                                &vl);
-                if (refs[i].cached) block_cache_release(db->bc, refs[i].cached);
-                if (e == STRATA_OK && f->global_seq) fseq = f->global_seq;
-                if (e != STRATA_OK && e != STRATA_NOTFOUND) {
-                    statuses[i] = e;
-                    done[i] = 1;
-                    left--;
-                    continue;
-                }
-                int r2 = STRATA_NOTFOUND;
-                if (decide(e == STRATA_OK, kind, fseq, 0, &max_t[i], &r2)) {
-                    statuses[i] = r2;
-                    if (r2 == STRATA_OK) {
-                        if (v) {
-                            vals[i] = v;
-                            vlens[i] = vl;
-                            v = NULL;
-                        } else {
-                            statuses[i] = copy_out(st_slice_make(NULL, 0), &vals[i], &vlens[i]);
-                        }
-                    }
-                    done[i] = 1;
-                    left--;
-                }
-                free(v);
+                    e = sst_reader_get_in_block(m->r, &m->ref, raw, rawlen, uk,
+                                                m->f->global_seq ? SEQ_MAX : rv.seq, &kind, &fseq,
+                                                &v, &vl);
+                if (e == STRATA_OK && m->f->global_seq) fseq = m->f->global_seq;
             }
-            for (size_t q = 0; q < nreq; q++) free(reqs[q].buf);
-            for (size_t i = 0; i < n; i++) ff[i] = NULL;
+            if (e != STRATA_OK && e != STRATA_NOTFOUND) {
+                statuses[i] = e;
+                done[i] = 1;
+                break;
+            }
+            int r2 = STRATA_NOTFOUND;
+            if (decide(e == STRATA_OK, kind, fseq, m->t, &max_t[i], &r2)) {
+                statuses[i] = r2;
+                if (r2 == STRATA_OK) {
+                    if (v) {
+                        vals[i] = v;
+                        vlens[i] = vl;
+                        v = NULL;
+                    } else {
+                        statuses[i] = copy_out(st_slice_make(NULL, 0), &vals[i], &vlens[i]);
+                    }
+                }
+                done[i] = 1;
+            }
+            free(v);
         }
+        for (size_t j = 0; j < ncand[i]; j++)
+            if (c[j].located && c[j].ref.cached) block_cache_release(db->bc, c[j].ref.cached);
     }
+    for (size_t q = 0; q < nreq; q++) free(reqs[q].buf);
 out:
     view_release(db, &rv);
     free(max_t);
     free(done);
-    free(refs);
+    free(ncand);
+    free(cand);
     free(reqs);
-    free(req_of);
-    free(ff);
+    free(slots);
     return rc;
 }
 

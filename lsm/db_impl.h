@@ -100,9 +100,11 @@ range_del_list *db_version_range_dels(strata_kv *db, version *v, int *rc);
 /* compaction.c */
 void db_maybe_schedule(strata_kv *db); /* REQUIRES mu */
 void *db_bg_main(void *arg);
-/* Writes mem to an L0 SST (number allocated here; nothing written if mem is empty: *f = NULL).
- * Called without mu. */
-int db_write_l0(strata_kv *db, memtable *mem, uint64_t number, file_meta **f);
+/* Writes mem to L0 SST `number` (nothing written if mem is empty: *f = NULL), dropping a version
+ * shadowed by a newer one whose sequence is <= smallest_snap (the oldest live snapshot, or
+ * SEQ_MAX when no reader can exist). Called without mu. */
+int db_write_l0(strata_kv *db, memtable *mem, uint64_t number, uint64_t smallest_snap,
+                file_meta **f);
 /* Flushes imm if there is one. REQUIRES mu (released during I/O). */
 int db_flush_imm(strata_kv *db);
 /* Compacts [begin, end] (user keys, NULL = unbounded) down to the bottommost level. */

@@ -210,7 +210,7 @@ int strata_kv_ingest(strata_kv *db, strata_kv_sst_writer **writers, size_t n,
                 batch_number = vset_new_file_number(&db->vs);
                 db_pending_add(db, batch_number);
                 /* a small file: written under the mutex (writers wait, as they must) */
-                rc = db_write_l0(db, bm, batch_number, &bf);
+                rc = db_write_l0(db, bm, batch_number, SEQ_MAX, &bf);
                 if (!rc && bf) rc = ve_add_file(&e, 0, bf);
             }
         }

@@ -283,6 +283,39 @@ static void test_in_list_and_between(void)
     CHECK_ROWS(&ctx, tproject(&ctx, v, 3, e), "true|false|false\nNULL|true|true\nNULL|NULL|NULL\n");
 }
 
+/* a long list of constants goes through a hash set: same answers, also across types */
+static void test_long_in_list(void)
+{
+    setup();
+    int types[2] = {STRATA_TYPE_INT, STRATA_TYPE_TEXT};
+    sql_value cells[] = {I(3), T("k3"), I(40), T("nope"), N(INT), N(TEXT), I(11), T("k11")};
+    plan_node *v = tvalues(&ctx, 2, types, 4, cells);
+    plan_expr *li[12], *lt[12];
+    for (int i = 0; i < 12; i++) {
+        li[i] = tconst(&ctx, i % 2 ? BI(i) : D(i)); /* BIGINT and DOUBLE constants */
+        char *buf = arena_alloc(&ctx.arena, 8);
+        snprintf(buf, 8, "k%d", i);
+        lt[i] = tconst(&ctx, T(buf));
+    }
+    plan_expr *in1 = plan_expr_new(&ctx.arena, PEX_IN_LIST, STRATA_TYPE_BOOLEAN);
+    in1->u.in.arg = tcol(&ctx, 0, STRATA_TYPE_INT);
+    in1->u.in.list = li;
+    in1->u.in.n = 12;
+    plan_expr *in2 = plan_expr_new(&ctx.arena, PEX_IN_LIST, STRATA_TYPE_BOOLEAN);
+    in2->u.in.arg = tcol(&ctx, 1, STRATA_TYPE_TEXT);
+    in2->u.in.list = lt;
+    in2->u.in.n = 12;
+    in2->u.in.negated = 1;
+    plan_expr *e[2] = {in1, in2};
+    CHECK_ROWS(&ctx, tproject(&ctx, v, 2, e), "true|false\nfalse|true\nNULL|NULL\ntrue|false\n");
+    /* with a NULL in the list: no match is NULL */
+    li[5] = tconst(&ctx, N(BIGINT));
+    plan_expr *in3 = plan_expr_new(&ctx.arena, PEX_IN_LIST, STRATA_TYPE_BOOLEAN);
+    *in3 = *in1;
+    plan_expr *e3[1] = {in3};
+    CHECK_ROWS(&ctx, tproject(&ctx, v, 1, e3), "true\nNULL\nNULL\ntrue\n");
+}
+
 static void test_parameters(void)
 {
     setup();
@@ -384,5 +417,5 @@ static void test_all_done(void)
 
 TEST_MAIN(test_three_valued_logic, test_arithmetic, test_overflow_and_division_by_zero, test_guards,
           test_comparisons_across_types, test_casts, test_like, test_functions,
-          test_in_list_and_between, test_parameters, test_filter_fast_path, test_timestamps,
-          test_all_done)
+          test_in_list_and_between, test_long_in_list, test_parameters, test_filter_fast_path,
+          test_timestamps, test_all_done)

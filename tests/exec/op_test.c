@@ -262,6 +262,41 @@ static void test_joins(void)
 #undef EQ
 }
 
+/* a tiny left input is the build side; pairs keep the left ++ right layout */
+static void test_join_build_left(void)
+{
+    setup();
+    int t2[2] = {STRATA_TYPE_INT, STRATA_TYPE_TEXT};
+    sql_value small[4] = {I(7), T("seven"), I(3), T("three")};
+    plan_node *l = tvalues(&ctx, 2, t2, 2, small);
+    enum { BIG = 100 };
+    int tb[2] = {STRATA_TYPE_BIGINT, STRATA_TYPE_BIGINT};
+    sql_value cells[2 * BIG];
+    for (int i = 0; i < BIG; i++) {
+        cells[2 * i] = BI(i % 10);
+        cells[2 * i + 1] = BI(i);
+    }
+    plan_node *r = tvalues(&ctx, 2, tb, BIG, cells);
+    /* l.a = r.k AND r.v > 50 */
+    plan_expr *cond = tbin(&ctx, PLAN_OP_AND, 1,
+                           tbin(&ctx, PLAN_OP_EQ, 1, tcol(&ctx, 2, STRATA_TYPE_BIGINT),
+                                tcol(&ctx, 0, STRATA_TYPE_INT)),
+                           tbin(&ctx, PLAN_OP_GT, 1, tcol(&ctx, 3, STRATA_TYPE_BIGINT),
+                                tcol(&ctx, 0, STRATA_TYPE_INT)));
+    plan_node *j = join_node(l, r, PLAN_JOIN_INNER, cond);
+    exec_op *op;
+    REQUIRE(exec_build(&ctx, j, &op) == STRATA_OK);
+    char *ex = exec_explain(op);
+    CHECK(strstr(ex, "build left") != NULL);
+    free(ex);
+    exec_free(op);
+    CHECK_ROWS(&ctx, sorted_all(j),
+               "3|three|3|13\n3|three|3|23\n3|three|3|33\n3|three|3|43\n3|three|3|53\n"
+               "3|three|3|63\n3|three|3|73\n3|three|3|83\n3|three|3|93\n"
+               "7|seven|7|17\n7|seven|7|27\n7|seven|7|37\n7|seven|7|47\n7|seven|7|57\n"
+               "7|seven|7|67\n7|seven|7|77\n7|seven|7|87\n7|seven|7|97\n");
+}
+
 /* a filter over a cross join becomes a hash join, single-table conjuncts go below it */
 static void test_planner_pushdown(void)
 {
@@ -415,6 +450,109 @@ static void test_unnesting(void)
     }
 }
 
+/* SELECT a, (SELECT count(*) FROM u WHERE u.x = t.a), (SELECT max(y) ...) FROM t:
+ * left joins with grouped aggregates */
+static void test_scalar_decorrelation(void)
+{
+    setup();
+    plan_expr *sub[2];
+    for (int k = 0; k < 2; k++) {
+        plan_expr *outer = plan_expr_new(&ctx.arena, PEX_OUTER, STRATA_TYPE_INT);
+        outer->u.outer.depth = 1;
+        outer->u.outer.index = 0;
+        plan_node *f = plan_node_new(&ctx.arena, PLAN_FILTER, 2);
+        f->types[0] = STRATA_TYPE_BIGINT;
+        f->types[1] = STRATA_TYPE_TEXT;
+        f->left = table_u();
+        f->u.filter.cond = tbin(&ctx, PLAN_OP_EQ, 1, tcol(&ctx, 0, STRATA_TYPE_BIGINT), outer);
+        plan_agg *ag = arena_alloc(&ctx.arena, sizeof(plan_agg));
+        memset(ag, 0, sizeof *ag);
+        if (k == 0) {
+            ag->fn = PLAN_AGG_COUNT_STAR;
+            ag->type = STRATA_TYPE_BIGINT;
+        } else {
+            ag->fn = PLAN_AGG_MAX;
+            ag->arg = tcol(&ctx, 1, STRATA_TYPE_TEXT);
+            ag->type = STRATA_TYPE_TEXT;
+        }
+        sub[k] = plan_expr_new(&ctx.arena, PEX_SUBQUERY, ag->type);
+        sub[k]->u.sub.kind = PLAN_SUB_SCALAR;
+        sub[k]->u.sub.correlated = 1;
+        sub[k]->u.sub.plan = agg_node(f, 0, NULL, 1, ag);
+    }
+    plan_expr *e[3] = {tcol(&ctx, 0, STRATA_TYPE_INT), sub[0], sub[1]};
+    plan_node *p = tproject(&ctx, table_t(), 3, e);
+    exec_op *op;
+    REQUIRE(exec_build(&ctx, p, &op) == STRATA_OK);
+    char *exp = exec_explain(op);
+    CHECK(strstr(exp, "HASH_JOIN left") != NULL);
+    free(exp);
+    exec_free(op);
+    CHECK_ROWS(&ctx, sorted_all(p), "1|1|one\n1|1|one\n2|2|two\n3|0|NULL\nNULL|0|NULL\n");
+    /* in a WHERE: t.a where (SELECT count(*) ...) = 2 */
+    plan_node *f = plan_node_new(&ctx.arena, PLAN_FILTER, 2);
+    f->types[0] = STRATA_TYPE_INT;
+    f->types[1] = STRATA_TYPE_TEXT;
+    f->left = table_t();
+    f->u.filter.cond = tbin(&ctx, PLAN_OP_EQ, 1, sub[0], tconst(&ctx, BI(2)));
+    CHECK_ROWS(&ctx, f, "2|b\n");
+}
+
+/* a tree runs again with other parameters: LIMIT ? on top-N, uncorrelated IN (... WHERE ?) */
+static void test_rerun_with_parameters(void)
+{
+    setup();
+    int cols[1] = {0}, asc[1] = {0}, nl[1] = {0};
+    plan_node *lim = limit_node(sort_node(table_t(), 1, cols, asc, nl), 0, 0);
+    plan_expr *p1 = plan_expr_new(&ctx.arena, PEX_PARAM, STRATA_TYPE_BIGINT);
+    p1->u.param.index = 1;
+    lim->u.limit.limit = p1;
+    /* WHERE a IN (SELECT x FROM u WHERE x <> ?2) */
+    plan_expr *p2 = plan_expr_new(&ctx.arena, PEX_PARAM, STRATA_TYPE_BIGINT);
+    p2->u.param.index = 2;
+    plan_expr *in = plan_expr_new(&ctx.arena, PEX_SUBQUERY, STRATA_TYPE_BOOLEAN);
+    in->u.sub.kind = PLAN_SUB_IN;
+    in->u.sub.plan = sub_plan_u_x(tbin(&ctx, PLAN_OP_NE, 1, tcol(&ctx, 0, STRATA_TYPE_BIGINT), p2));
+    in->u.sub.lhs = tcol(&ctx, 0, STRATA_TYPE_INT);
+    plan_node *f = plan_node_new(&ctx.arena, PLAN_FILTER, 2);
+    f->types[0] = STRATA_TYPE_INT;
+    f->types[1] = STRATA_TYPE_TEXT;
+    f->left = lim;
+    f->u.filter.cond = in;
+    exec_op *op;
+    REQUIRE(exec_build(&ctx, f, &op) == STRATA_OK);
+    const char *want[2] = {"1|a\n1|z\n", "2|b\n"};
+    int64_t lims[2] = {3, 4}, excl[2] = {2, 1};
+    for (int run = 0; run < 2; run++) {
+        sql_value params[2] = {BI(lims[run]), BI(excl[run])};
+        ctx.params = params;
+        ctx.nparams = 2;
+        exec_new_run(&ctx);
+        char got[256] = "";
+        int rc = exec_open(op, &ctx);
+        while (!rc) {
+            exec_chunk *c;
+            rc = exec_next(op, &ctx, &c);
+            if (rc || !c->count) break;
+            for (size_t i = 0; i < c->count; i++) {
+                size_t r = exec_chunk_row(c, i);
+                sql_value a = exec_vector_get_value(&c->cols[0], r),
+                          b = exec_vector_get_value(&c->cols[1], r);
+                tfmt(got, sizeof got, &a);
+                strcat(got, "|");
+                tfmt(got, sizeof got, &b);
+                strcat(got, "\n");
+            }
+        }
+        exec_close(op, &ctx);
+        CHECK_EQ_INT(rc, STRATA_OK);
+        CHECK_EQ_STR(got, want[run]);
+    }
+    exec_free(op);
+    ctx.params = NULL;
+    ctx.nparams = 0;
+}
+
 static void test_done(void)
 {
     exec_ctx_free(&ctx);
@@ -422,4 +560,5 @@ static void test_done(void)
 }
 
 TEST_MAIN(test_sort, test_sort_many, test_aggregate, test_aggregate_many_groups, test_joins,
-          test_planner_pushdown, test_set_ops, test_subqueries, test_unnesting, test_done)
+          test_join_build_left, test_planner_pushdown, test_set_ops, test_subqueries,
+          test_unnesting, test_scalar_decorrelation, test_rerun_with_parameters, test_done)

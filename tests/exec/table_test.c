@@ -12,7 +12,7 @@ static char *dir;
 static strata_kv *kv;
 static catalog *cat;
 static const cat_snap *snap;
-static const cat_table *t, *r;
+static const cat_table *t, *r, *ck;
 static exec_ctx ctx;
 
 static int do_ddl(const cat_table_def *def)
@@ -47,7 +47,15 @@ static void open_db(void)
                             {"b", STRATA_TYPE_TEXT, 0, -1, NULL}};
     cat_table_def rd = {NULL, "r", 2, rc, CAT_KIND_SHARED, 0, NULL, 0};
     REQUIRE(do_ddl(&rd) == STRATA_OK);
+    cat_column_def cc[3] = {{"k1", STRATA_TYPE_TEXT, 1, 0, NULL},
+                            {"k2", STRATA_TYPE_BIGINT, 1, 1, NULL},
+                            {"v", STRATA_TYPE_DOUBLE, 0, -1, NULL}};
+    cat_option copt[1] = {{"vnodes", "3"}};
+    cat_table_def cd = {NULL, "ck", 3, cc, CAT_KIND_SHARED, 1, copt, 0};
+    REQUIRE(do_ddl(&cd) == STRATA_OK);
     snap = cat_snap_acquire(cat);
+    ck = cat_find_table(snap, "default", CAT_NTS, "ck", CAT_NTS);
+    REQUIRE(ck);
     t = cat_find_table(snap, "default", CAT_NTS, "t", CAT_NTS);
     r = cat_find_table(snap, "default", CAT_NTS, "r", CAT_NTS);
     REQUIRE(t && r);
@@ -193,6 +201,39 @@ static void test_insert_and_scan(void)
     CHECK_ROWS(&ctx, count_sum(q, 0), "100|294950\n");
 }
 
+/* id IN (list): one multi-get of the distinct listed keys */
+static void test_in_list_multi_get(void)
+{
+    plan_expr *in = plan_expr_new(&ctx.arena, PEX_IN_LIST, STRATA_TYPE_BOOLEAN);
+    plan_expr *list[7] = {tconst(&ctx, I(5)),       tconst(&ctx, BI(2999)),
+                          tconst(&ctx, I(5)),       tconst(&ctx, N(INT)),
+                          tconst(&ctx, BI(123456)), tconst(&ctx, BI(INT64_C(1) << 40)),
+                          tconst(&ctx, I(7))};
+    in->u.in.arg = id_col();
+    in->u.in.list = list;
+    in->u.in.n = 7;
+    plan_node *q = filter(scan(t), in);
+    char *ex = explain(q);
+    CHECK(strstr(ex, "PK_MULTI_GET") != NULL);
+    free(ex);
+    /* 5, 7, 2999 exist; duplicates, NULL, missing and out-of-range keys match nothing */
+    CHECK_ROWS(&ctx, count_sum(q, 0), "3|3011\n");
+    /* with another condition on top */
+    q = filter(scan(t), tbin(&ctx, PLAN_OP_AND, 1, in,
+                             tbin(&ctx, PLAN_OP_GT, 1, tcol(&ctx, 2, STRATA_TYPE_BIGINT),
+                                  tconst(&ctx, BI(60)))));
+    CHECK_ROWS(&ctx, count_sum(q, 0), "2|3006\n");
+    /* a list longer than a chunk */
+    enum { N = 5000 };
+    plan_expr **big = arena_alloc(&ctx.arena, sizeof(plan_expr *) * N);
+    for (int i = 0; i < N; i++) big[i] = tconst(&ctx, I(i * 2));
+    plan_expr *in2 = plan_expr_new(&ctx.arena, PEX_IN_LIST, STRATA_TYPE_BOOLEAN);
+    in2->u.in.arg = id_col();
+    in2->u.in.list = big;
+    in2->u.in.n = N;
+    CHECK_ROWS(&ctx, count_sum(filter(scan(t), in2), 0), "1500|2248500\n");
+}
+
 static void test_duplicates(void)
 {
     CHECK_EQ_INT(run(insert_range(2999, 3001, PLAN_CONFLICT_ERROR)), STRATA_CONSTRAINT);
@@ -296,6 +337,60 @@ static void test_rowid_table(void)
     CHECK_ROWS(&ctx, count_sum(scan(r), 0), "4|4\n");
 }
 
+/* composite key (TEXT, BIGINT): get on both columns, ranges on the first */
+static void test_composite_key(void)
+{
+    static const char *names[] = {"a", "b", "bb", "b\x01", "c", "long key value over twelve"};
+    int types[3] = {STRATA_TYPE_TEXT, STRATA_TYPE_BIGINT, STRATA_TYPE_DOUBLE};
+    sql_value c[6 * 4 * 3];
+    int n = 0;
+    for (int i = 0; i < 6; i++)
+        for (int j = -2; j < 2; j++) {
+            c[3 * n] = sql_text(STRATA_TYPE_TEXT, names[i], (uint32_t)strlen(names[i]));
+            c[3 * n + 1] = BI(j);
+            c[3 * n + 2] = D(i + j / 10.0);
+            n++;
+        }
+    CHECK_EQ_INT(run(insert(ck, tvalues(&ctx, 3, types, n, c), PLAN_CONFLICT_ERROR)), STRATA_OK);
+    plan_expr *k1 = tcol(&ctx, 0, STRATA_TYPE_TEXT), *k2 = tcol(&ctx, 1, STRATA_TYPE_BIGINT);
+    plan_node *q = filter(scan(ck), tbin(&ctx, PLAN_OP_AND, 1,
+                                         tbin(&ctx, PLAN_OP_EQ, 1, k1, tconst(&ctx, T("bb"))),
+                                         tbin(&ctx, PLAN_OP_EQ, 1, k2, tconst(&ctx, BI(-1)))));
+    char *ex = explain(q);
+    CHECK(strstr(ex, "PK_GET") != NULL);
+    free(ex);
+    CHECK_ROWS(&ctx, q, "bb|-1|1.9\n");
+    /* k1 > 'b' AND k1 <= 'c': bb, b\x01, c (4 rows each) */
+    q = filter(scan(ck),
+               tbin(&ctx, PLAN_OP_AND, 1, tbin(&ctx, PLAN_OP_GT, 1, k1, tconst(&ctx, T("b"))),
+                    tbin(&ctx, PLAN_OP_LE, 1, k1, tconst(&ctx, T("c")))));
+    ex = explain(q);
+    CHECK(strstr(ex, "PK_RANGE_SCAN") != NULL);
+    free(ex);
+    CHECK_ROWS(&ctx, count_sum(q, 1), "12|-6\n");
+    /* k1 >= 'b' AND k1 < 'bb': b, b\x01 */
+    q = filter(scan(ck),
+               tbin(&ctx, PLAN_OP_AND, 1, tbin(&ctx, PLAN_OP_GE, 1, k1, tconst(&ctx, T("b"))),
+                    tbin(&ctx, PLAN_OP_LT, 1, k1, tconst(&ctx, T("bb")))));
+    CHECK_ROWS(&ctx, count_sum(q, 1), "8|-4\n");
+    /* k1 > 'long...' : nothing after the last; k1 < 'a': nothing */
+    q = filter(scan(ck),
+               tbin(&ctx, PLAN_OP_GT, 1, k1, tconst(&ctx, T("long key value over twelve"))));
+    CHECK_ROWS(&ctx, count_sum(q, 1), "0|NULL\n");
+    q = filter(scan(ck), tbin(&ctx, PLAN_OP_LT, 1, k1, tconst(&ctx, T("a"))));
+    CHECK_ROWS(&ctx, count_sum(q, 1), "0|NULL\n");
+    /* k1 = NULL matches nothing */
+    q = filter(scan(ck),
+               tbin(&ctx, PLAN_OP_AND, 1, tbin(&ctx, PLAN_OP_EQ, 1, k1, tconst(&ctx, N(TEXT))),
+                    tbin(&ctx, PLAN_OP_EQ, 1, k2, tconst(&ctx, BI(0)))));
+    CHECK_ROWS(&ctx, q, "");
+    /* duplicate composite key */
+    sql_value d[3] = {T("c"), BI(1), D(0)};
+    CHECK_EQ_INT(run(insert(ck, tvalues(&ctx, 3, types, 1, d), PLAN_CONFLICT_ERROR)),
+                 STRATA_CONSTRAINT);
+    CHECK(strstr(ctx.errmsg, "(c, 1)") != NULL);
+}
+
 static void test_setup(void)
 {
     exec_ctx_init(&ctx);
@@ -308,5 +403,5 @@ static void test_teardown(void)
     close_db();
 }
 
-TEST_MAIN(test_setup, test_insert_and_scan, test_duplicates, test_update_and_delete,
-          test_rowid_table, test_teardown)
+TEST_MAIN(test_setup, test_insert_and_scan, test_in_list_multi_get, test_duplicates,
+          test_update_and_delete, test_rowid_table, test_composite_key, test_teardown)
