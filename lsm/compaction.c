@@ -715,21 +715,18 @@ int db_compact_range(strata_kv *db, const st_slice *begin, const st_slice *end)
     while (db->compacting) pthread_cond_wait(&db->bg_cv, &db->mu);
     db->compacting = 1;
     int rc = STRATA_OK;
-    for (int l = 0; l < STRATA_KV_LEVELS - 1 && !rc; l++) {
+    /* every level down to the deepest populated one is compacted into the next, so the range
+     * ends one level below (or in the last level), with deleted and covered entries gone */
+    int deepest = -1;
+    for (int l = 0; l < STRATA_KV_LEVELS; l++)
+        if (db->vs.current->nfiles[l]) deepest = l;
+    for (int l = 0; l <= deepest && l < STRATA_KV_LEVELS - 1 && !rc; l++) {
         version *v = db->vs.current;
-        int deeper = 0;
-        for (int d = l + 1; d < STRATA_KV_LEVELS; d++)
-            if (v->nfiles[d]) deeper = 1;
         file_meta **fs;
         size_t n = version_overlapping(v, l, begin, end, &fs);
-        if (n == 0 || (!deeper && l > 0 && l == STRATA_KV_LEVELS - 1)) {
+        if (n == 0) {
             free(fs);
             continue;
-        }
-        /* the last populated level is compacted into itself only when it is L0 */
-        if (!deeper && l > 0) {
-            free(fs);
-            break;
         }
         compaction *c = l == 0 ? setup_compaction(db, 0, v->files[0], v->nfiles[0])
                                : setup_compaction(db, l, fs, n);
