@@ -1984,7 +1984,8 @@ static int bind_insert(sql_binder *b, const sql_stmt *st, sql_bound *out)
             const sql_expr_item *it = &st->set->items[i];
             int k = cat_column_index(t, it->alias, CAT_NTS);
             if (k < 0)
-                return berr(b, STRATA_ERROR, &it->alias_tok, "no such column: %s", it->alias);
+                return berr(b, STRATA_ERROR, &it->alias_tok, "table %s.%s has no column named %s",
+                            t->ns_name, t->name, it->alias);
             plan_expr *x = bind_expr(b, &s, it->expr);
             if (!x || !(x = store_cast(b, x, &t->cols[k], &it->expr->tok))) return b->rc;
             ins->u.insert.set_cols[i] = k;
@@ -2039,7 +2040,9 @@ static int bind_update(sql_binder *b, const sql_stmt *st, sql_bound *out)
     for (int i = 0; i < n; i++) {
         const sql_expr_item *it = &st->set->items[i];
         int k = cat_column_index(t, it->alias, CAT_NTS);
-        if (k < 0) return berr(b, STRATA_ERROR, &it->alias_tok, "no such column: %s", it->alias);
+        if (k < 0)
+            return berr(b, STRATA_ERROR, &it->alias_tok, "table %s.%s has no column named %s",
+                        t->ns_name, t->name, it->alias);
         for (int j = 0; j < i; j++)
             if (u->u.update.set_cols[j] == k)
                 return berr(b, STRATA_ERROR, &it->alias_tok, "column %s assigned more than once",
