@@ -1986,6 +1986,10 @@ static int bind_insert(sql_binder *b, const sql_stmt *st, sql_bound *out)
             if (k < 0)
                 return berr(b, STRATA_ERROR, &it->alias_tok, "table %s.%s has no column named %s",
                             t->ns_name, t->name, it->alias);
+            for (int j = 0; j < i; j++)
+                if (ins->u.insert.set_cols[j] == k)
+                    return berr(b, STRATA_ERROR, &it->alias_tok,
+                                "column %s assigned more than once", it->alias);
             plan_expr *x = bind_expr(b, &s, it->expr);
             if (!x || !(x = store_cast(b, x, &t->cols[k], &it->expr->tok))) return b->rc;
             ins->u.insert.set_cols[i] = k;
