@@ -957,6 +957,79 @@ static int eval_like(exec_ctx *ctx, exec_expr *x, int negate, exec_vector *l, ex
     return STRATA_OK;
 }
 
+/* -- bitwise -- */
+
+/* SQLite's shifts: counts >= 64 (or <= -64) shift everything out, >> is arithmetic. */
+static int64_t shl64(int64_t a, int64_t c);
+static int64_t shr64(int64_t a, int64_t c)
+{
+    if (c < 0) return c <= -64 ? 0 : shl64(a, -c);
+    if (c >= 64) return a < 0 ? -1 : 0;
+    return a >> c; /* gcc/clang: arithmetic on signed values */
+}
+static int64_t shl64(int64_t a, int64_t c)
+{
+    if (c < 0) return c <= -64 ? (a < 0 ? -1 : 0) : shr64(a, -c);
+    if (c >= 64) return 0;
+    return (int64_t)((uint64_t)a << c);
+}
+
+static int eval_bitwise(exec_ctx *ctx, exec_expr *x, int op, exec_vector *l, exec_vector *r,
+                        size_t n)
+{
+    if (!sql_type_is_integer(l->type) || !sql_type_is_integer(r->type)) {
+        if (l->type == STRATA_TYPE_NULL || r->type == STRATA_TYPE_NULL) {
+            sql_value nv = sql_null(x->type);
+            broadcast(&x->res, &nv, n);
+            return STRATA_OK;
+        }
+        return exec_error(ctx, STRATA_TYPE, "operator does not exist: %s %s %s",
+                          sql_type_name(l->type),
+                          op == PLAN_OP_BITAND  ? "&"
+                          : op == PLAN_OP_BITOR ? "|"
+                          : op == PLAN_OP_SHL   ? "<<"
+                                                : ">>",
+                          sql_type_name(r->type));
+    }
+    int rc = promote(ctx, l, n, STRATA_TYPE_BIGINT, &x->tmp[0], &l);
+    if (!rc) rc = promote(ctx, r, n, STRATA_TYPE_BIGINT, &x->tmp[1], &r);
+    if (rc) return rc;
+    exec_vector *res = &x->res;
+    int rt = x->type == STRATA_TYPE_INT ? STRATA_TYPE_INT : STRATA_TYPE_BIGINT;
+    if (res->type != rt) {
+        exec_vector_free(res);
+        exec_vector_init(res, rt);
+    }
+    exec_vector_reset(res);
+    and_validity(res, l, r, n);
+    const int64_t *a = l->data, *b = r->data;
+    int64_t *d64 = rt == STRATA_TYPE_BIGINT ? res->data : NULL;
+    int32_t *d32 = rt == STRATA_TYPE_INT ? res->data : NULL;
+    for (size_t i = 0; i < n; i++) {
+        int64_t v;
+        switch (op) {
+        case PLAN_OP_BITAND:
+            v = a[i] & b[i];
+            break;
+        case PLAN_OP_BITOR:
+            v = a[i] | b[i];
+            break;
+        case PLAN_OP_SHL:
+            v = shl64(a[i], b[i]);
+            break;
+        default:
+            v = shr64(a[i], b[i]);
+            break;
+        }
+        if (d64)
+            d64[i] = v;
+        else
+            d32[i] = (int32_t)(uint32_t)(uint64_t)v; /* wraps to 32 bits, as PostgreSQL */
+    }
+    zero_nulls(res, n);
+    return STRATA_OK;
+}
+
 static int eval_binary(exec_ctx *ctx, exec_expr *x, const exec_chunk *in, exec_vector **out)
 {
     int op = x->e->u.binary.op;
@@ -980,6 +1053,11 @@ static int eval_binary(exec_ctx *ctx, exec_expr *x, const exec_chunk *in, exec_v
     case PLAN_OP_LIKE:
     case PLAN_OP_NOT_LIKE:
         return eval_like(ctx, x, op == PLAN_OP_NOT_LIKE, l, r, n);
+    case PLAN_OP_BITAND:
+    case PLAN_OP_BITOR:
+    case PLAN_OP_SHL:
+    case PLAN_OP_SHR:
+        return eval_bitwise(ctx, x, op, l, r, n);
     default:
         return eval_compare(ctx, x, op, l, r, n);
     }
@@ -1010,6 +1088,25 @@ static int eval_unary(exec_ctx *ctx, exec_expr *x, const exec_chunk *in, exec_ve
         zero_nulls(res, n);
         return STRATA_OK;
     }
+    case PLAN_OP_BITNOT:
+        if (res->type != a->type) {
+            exec_vector_free(res);
+            exec_vector_init(res, a->type);
+        }
+        exec_vector_reset(res);
+        exec_vector_gather(res, 0, a, NULL, n, 0);
+        if (a->type == STRATA_TYPE_INT) {
+            int32_t *d = res->data;
+            for (size_t i = 0; i < n; i++) d[i] = ~d[i];
+        } else if (a->type == STRATA_TYPE_BIGINT) {
+            int64_t *d = res->data;
+            for (size_t i = 0; i < n; i++) d[i] = ~d[i];
+        } else if (a->type != STRATA_TYPE_NULL) {
+            return exec_error(ctx, STRATA_TYPE, "operator does not exist: ~ %s",
+                              sql_type_name(a->type));
+        }
+        zero_nulls(res, n);
+        return STRATA_OK;
     default: { /* NEG */
         if (res->type != a->type) {
             exec_vector_free(res);
@@ -1446,6 +1543,20 @@ static int eval_func(exec_ctx *ctx, exec_expr *x, const exec_chunk *in, exec_vec
                     }
                 }
                 r = sql_text(STRATA_TYPE_TEXT, q, (uint32_t)outn);
+                break;
+            }
+            case PLAN_FN_LIKE_ESCAPE: {
+                sql_value pat = exec_vector_get_value(a[1], i),
+                          esc = exec_vector_get_value(a[2], i);
+                if (esc.u.s.n == 0 || utf8_len(esc.u.s.p, esc.u.s.n) != 1) {
+                    rc = exec_error(ctx, STRATA_ERROR,
+                                    "ESCAPE expression must be a single character, not '%.*s'",
+                                    (int)(esc.u.s.n > 16 ? 16 : esc.u.s.n), esc.u.s.p);
+                    r = sql_null(res->type);
+                    break;
+                }
+                r = sql_int(STRATA_TYPE_BOOLEAN,
+                            exec_like_escape(p, len, pat.u.s.p, pat.u.s.n, esc.u.s.p, esc.u.s.n));
                 break;
             }
             default:

@@ -51,7 +51,12 @@ size_t exec_value_format(const sql_value *v, char *buf, size_t n);
 /* TIMESTAMP text 'YYYY-MM-DD[ HH:MM:SS[.ffffff]]' ↔ µs since the epoch. */
 int exec_parse_timestamp(const char *p, size_t n, int64_t *us);
 size_t exec_format_timestamp(int64_t us, char *buf, size_t n);
-/* LIKE with % and _ (bytewise, case-sensitive). */
+/* LIKE with % and _ (case-sensitive; _ is one UTF-8 character). */
 int exec_like(const char *s, size_t sn, const char *p, size_t pn);
+/* LIKE with an escape sequence esc[0..en-1] (one character; en == 0: none): in p, esc followed by
+ * a byte matches that byte literally (so esc% is a literal %); esc at the end of p never matches.
+ */
+int exec_like_escape(const char *s, size_t sn, const char *p, size_t pn, const char *esc,
+                     size_t en);
 
 #endif

@@ -133,10 +133,14 @@ typedef struct dml_op {
     keyset written, deleted;
     row_buf buf;
     int truncate;
+    int64_t delta; /* net rows added by the statement (the table's row count changes by it) */
     int done;
     exec_chunk empty;
     int key_col;
 } dml_op;
+
+/* A table's name as users write it: "ns.table" (printf arguments for "%s%s%s"). */
+#define QNAME(t) (t)->ns_name ? (t)->ns_name : "", (t)->ns_name ? "." : "", (t)->name
 
 static int dup_error(exec_ctx *ctx, const cat_table *t, const sql_value *vals)
 {
@@ -147,16 +151,16 @@ static int dup_error(exec_ctx *ctx, const cat_table *t, const sql_value *vals)
         if (i) n += (size_t)snprintf(msg + n, sizeof msg - n, ", ");
         n += exec_value_format(&vals[t->pk_cols[i]], msg + n, sizeof msg - n);
     }
-    return exec_error(ctx, STRATA_CONSTRAINT, "duplicate primary key value in table %s: (%s)",
-                      t->name, msg);
+    return exec_error(ctx, STRATA_CONSTRAINT, "duplicate primary key value in table %s%s%s: (%s)",
+                      QNAME(t), msg);
 }
 
 static int check_not_null(exec_ctx *ctx, const cat_table *t, const sql_value *vals)
 {
     for (uint32_t c = 0; c < t->ncols; c++) {
         if ((t->cols[c].not_null || t->cols[c].pk_pos >= 0) && vals[c].is_null)
-            return exec_error(ctx, STRATA_CONSTRAINT, "NOT NULL constraint failed: %s.%s", t->name,
-                              t->cols[c].name);
+            return exec_error(ctx, STRATA_CONSTRAINT, "NOT NULL constraint failed: %s%s%s.%s",
+                              QNAME(t), t->cols[c].name);
     }
     return STRATA_OK;
 }
@@ -172,14 +176,14 @@ static int encode_key(exec_ctx *ctx, const cat_table *t, const sql_value *vals, 
         for (uint32_t i = 0; i < t->npk; i++) pk[i] = vals[t->pk_cols[i]];
     }
     int rc = row_key_encode(buf, cap, t->id, t->vnodes, t->pk_types, pk, t->npk, len, NULL);
-    if (rc) return exec_error(ctx, rc, "table %s: %s", t->name, st_errmsg());
+    if (rc) return exec_error(ctx, rc, "table %s%s%s: %s", QNAME(t), st_errmsg());
     return STRATA_OK;
 }
 
 static int put_row(exec_ctx *ctx, dml_op *d, const uint8_t *key, size_t klen, const sql_value *vals)
 {
     int rc = row_encode(&d->buf, d->t->col_types, vals, d->t->ncols);
-    if (rc) return exec_error(ctx, rc, "table %s: %s", d->t->name, st_errmsg());
+    if (rc) return exec_error(ctx, rc, "table %s%s%s: %s", QNAME(d->t), st_errmsg());
     rc = strata_kv_batch_put(ctx->batch, key, klen, d->buf.p, d->buf.n);
     if (rc) return exec_kv_error(ctx, rc, "insert");
     keyset_add(&d->written, key, klen);
@@ -228,7 +232,7 @@ static int do_update(exec_ctx *ctx, dml_op *d, const uint8_t *key, size_t klen, 
     if (!oldv || !newv) abort();
     int rc = row_decode(old, oldlen, t->col_types, nc, oldv);
     if (rc) {
-        rc = exec_error(ctx, rc, "table %s: %s", t->name, st_errmsg());
+        rc = exec_error(ctx, rc, "table %s%s%s: %s", QNAME(t), st_errmsg());
         goto out;
     }
     exec_chunk_reset(&d->pair);
@@ -349,7 +353,7 @@ static int insert_chunk(exec_ctx *ctx, dml_op *d, const exec_chunk *c)
         int in_stmt = 0, in_db = 0;
         if (!t->has_rowid) {
             if (gst[i] != STRATA_OK && gst[i] != STRATA_NOTFOUND) {
-                rc = exec_error(ctx, gst[i], "duplicate check of table %s failed", t->name);
+                rc = exec_error(ctx, gst[i], "duplicate check of table %s%s%s failed", QNAME(t));
                 break;
             }
             in_stmt = keyset_has(&d->written, key, klen[i]);
@@ -362,8 +366,8 @@ static int insert_chunk(exec_ctx *ctx, dml_op *d, const exec_chunk *c)
                 if (in_stmt) {
                     rc = exec_error(ctx, STRATA_CONSTRAINT,
                                     "ON CONFLICT DO UPDATE command cannot affect row a second "
-                                    "time in table %s",
-                                    t->name);
+                                    "time in table %s%s%s",
+                                    QNAME(t));
                     break;
                 }
                 rc = do_update(ctx, d, key, klen[i], gvals[i], gl[i], row);
@@ -374,6 +378,7 @@ static int insert_chunk(exec_ctx *ctx, dml_op *d, const exec_chunk *c)
         }
         rc = put_row(ctx, d, key, klen[i], row);
         if (!rc) ctx->changes++;
+        if (!rc) d->delta++;
     }
 out:
     for (size_t i = 0; i < n; i++)
@@ -462,6 +467,7 @@ static int delete_chunk(exec_ctx *ctx, dml_op *d, const exec_chunk *c)
             const exec_str *k = &((const exec_str *)c->cols[d->key_col].data)[r];
             int rc = strata_kv_batch_delete(ctx->batch, exec_str_data(k), k->len);
             if (rc) return exec_kv_error(ctx, rc, "delete");
+            d->delta--;
         }
         ctx->changes++;
     }
@@ -474,6 +480,7 @@ static int dml_open(exec_op *op, exec_ctx *ctx)
 {
     dml_op *d = (dml_op *)op;
     d->done = 0;
+    d->delta = 0;
     if (!ctx->batch)
         return exec_error(ctx, STRATA_MISUSE, "write to %s without a batch", d->t->name);
     if (d->kind == PLAN_INSERT) {
@@ -501,29 +508,49 @@ static int dml_next(exec_op *op, exec_ctx *ctx, exec_chunk **out)
     d->empty.count = 0;
     *out = &d->empty;
     if (d->done) return STRATA_OK;
-    for (;;) {
-        exec_chunk *c;
-        int rc = exec_next(op->child[0], ctx, &c);
-        if (rc) return rc;
-        if (c->count == 0) break;
-        switch (d->kind) {
-        case PLAN_INSERT:
-            rc = insert_chunk(ctx, d, c);
-            break;
-        case PLAN_UPDATE:
-            rc = update_chunk(ctx, d, c);
-            break;
-        default:
-            rc = delete_chunk(ctx, d, c);
-            break;
+    int64_t count = -1; /* the table's row count before the statement; -1 unknown */
+    int rc0 = cat_row_count_get(ctx->kv, ctx->snapshot, d->t, &count);
+    if (rc0 == STRATA_NOTFOUND)
+        count = -1;
+    else if (rc0)
+        return exec_error(ctx, rc0, "%s", st_errmsg());
+    if (d->kind == PLAN_DELETE && d->truncate && count >= 0) {
+        /* DELETE without WHERE: the count says how many rows go; no scan */
+        ctx->changes += count;
+        d->delta = -count;
+    } else {
+        for (;;) {
+            exec_chunk *c;
+            int rc = exec_next(op->child[0], ctx, &c);
+            if (rc) return rc;
+            if (c->count == 0) break;
+            switch (d->kind) {
+            case PLAN_INSERT:
+                rc = insert_chunk(ctx, d, c);
+                break;
+            case PLAN_UPDATE:
+                rc = update_chunk(ctx, d, c);
+                break;
+            default:
+                rc = delete_chunk(ctx, d, c);
+                break;
+            }
+            if (rc) return rc;
         }
-        if (rc) return rc;
     }
     if (d->kind == PLAN_DELETE && d->truncate) {
         uint8_t s[ROW_KEY_TABLE_ID_SIZE], e[ROW_KEY_TABLE_ID_SIZE];
         row_key_table_range(d->t->id, s, e);
         int rc = strata_kv_batch_delete_range(ctx->batch, s, sizeof s, e, sizeof e);
         if (rc) return exec_kv_error(ctx, rc, "delete");
+        rc = cat_row_count_put(ctx->batch, d->t, 0); /* exact again, even if it was unknown */
+        if (rc) return exec_error(ctx, rc, "%s", st_errmsg());
+    } else if (d->delta != 0 && count >= 0) {
+        if (count + d->delta < 0)
+            return exec_error(ctx, STRATA_CORRUPT, "row count of table %s would become %" PRId64,
+                              d->t->name, count + d->delta);
+        int rc = cat_row_count_put(ctx->batch, d->t, count + d->delta);
+        if (rc) return exec_error(ctx, rc, "%s", st_errmsg());
     }
     d->done = 1;
     return STRATA_OK;

@@ -94,22 +94,32 @@ typedef enum plan_op {
     PLAN_OP_CONCAT,   /* ||: TEXT operands (binder casts others), result TEXT */
     PLAN_OP_LIKE,     /* % and _, case-sensitive, no escape */
     PLAN_OP_NOT_LIKE, /* NOT LIKE */
+    /* bitwise: INT/BIGINT operands, result e->type (INT or BIGINT), computed on 64 bits and
+     * wrapped to the result width; never an error. Shifts as SQLite: a count >= 64 gives 0
+     * (<<) or the sign (>>), a negative count shifts the other way; >> is arithmetic. */
+    PLAN_OP_BITAND,
+    PLAN_OP_BITOR,
+    PLAN_OP_SHL,
+    PLAN_OP_SHR,
+    PLAN_OP_BITNOT, /* unary ~ */
 } plan_op;
 
 typedef enum plan_func {
-    PLAN_FN_ABS,      /* numeric → same type; abs(INT_MIN) is integer overflow */
-    PLAN_FN_ROUND,    /* round(x [, digits]) → DOUBLE for DOUBLE x; integers unchanged */
-    PLAN_FN_LOWER,    /* TEXT → TEXT (ASCII) */
-    PLAN_FN_UPPER,    /* TEXT → TEXT (ASCII) */
-    PLAN_FN_LENGTH,   /* TEXT → BIGINT (characters, UTF-8), BLOB → BIGINT (bytes) */
-    PLAN_FN_SUBSTR,   /* substr(s, start [, len]) 1-based, as SQLite */
-    PLAN_FN_TRIM,     /* trim(s [, chars]) */
-    PLAN_FN_LTRIM,    /* ltrim(s [, chars]) */
-    PLAN_FN_RTRIM,    /* rtrim(s [, chars]) */
-    PLAN_FN_COALESCE, /* args all of type e->type (binder casts) */
-    PLAN_FN_NULLIF,   /* nullif(a, b) → type of a */
-    PLAN_FN_NOW,      /* now() / CURRENT_TIMESTAMP → TIMESTAMP: the statement's start time */
-    PLAN_FN_REPLACE,  /* replace(s, from, to) → TEXT */
+    PLAN_FN_ABS,         /* numeric → same type; abs(INT_MIN) is integer overflow */
+    PLAN_FN_ROUND,       /* round(x [, digits]) → DOUBLE for DOUBLE x; integers unchanged */
+    PLAN_FN_LOWER,       /* TEXT → TEXT (ASCII) */
+    PLAN_FN_UPPER,       /* TEXT → TEXT (ASCII) */
+    PLAN_FN_LENGTH,      /* TEXT → BIGINT (characters, UTF-8), BLOB → BIGINT (bytes) */
+    PLAN_FN_SUBSTR,      /* substr(s, start [, len]) 1-based, as SQLite */
+    PLAN_FN_TRIM,        /* trim(s [, chars]) */
+    PLAN_FN_LTRIM,       /* ltrim(s [, chars]) */
+    PLAN_FN_RTRIM,       /* rtrim(s [, chars]) */
+    PLAN_FN_COALESCE,    /* args all of type e->type (binder casts) */
+    PLAN_FN_NULLIF,      /* nullif(a, b) → type of a */
+    PLAN_FN_NOW,         /* now() / CURRENT_TIMESTAMP → TIMESTAMP: the statement's start time */
+    PLAN_FN_REPLACE,     /* replace(s, from, to) → TEXT */
+    PLAN_FN_LIKE_ESCAPE, /* s LIKE p ESCAPE e (TEXT args) → BOOLEAN; e must be one character
+                            (error otherwise); NOT LIKE ... ESCAPE is NOT of it */
 } plan_func;
 
 typedef enum plan_subquery_kind {

@@ -378,21 +378,39 @@ int exec_value_cmp(const sql_value *a, const sql_value *b)
 
 int exec_like(const char *s, size_t sn, const char *p, size_t pn)
 {
+    return exec_like_escape(s, sn, p, pn, NULL, 0);
+}
+
+int exec_like_escape(const char *s, size_t sn, const char *p, size_t pn, const char *esc, size_t en)
+{
     size_t si = 0, pi = 0, star_p = (size_t)-1, star_s = 0;
     while (si < sn) {
-        if (pi < pn && (p[pi] == '_' || (p[pi] != '%' && p[pi] == s[si]))) {
+        if (en && pi < pn && pn - pi >= en && memcmp(p + pi, esc, en) == 0) {
+            /* escaped: the next pattern byte matches itself (escape at the end: no match) */
+            if (pi + en < pn && p[pi + en] == s[si]) {
+                si++;
+                pi += en + 1;
+                continue;
+            }
+        } else if (pi < pn && p[pi] == '_') { /* one character: a whole UTF-8 sequence */
+            unsigned char c = (unsigned char)s[si];
+            size_t cl = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+            si += cl < sn - si ? cl : sn - si;
+            pi++;
+            continue;
+        } else if (pi < pn && p[pi] != '%' && p[pi] == s[si]) {
             si++;
             pi++;
+            continue;
         } else if (pi < pn && p[pi] == '%') {
             star_p = pi++;
             star_s = si;
-        } else if (star_p != (size_t)-1) {
-            pi = star_p + 1;
-            si = ++star_s;
-        } else {
-            return 0;
+            continue;
         }
+        if (star_p == (size_t)-1) return 0;
+        pi = star_p + 1;
+        si = ++star_s;
     }
-    while (pi < pn && p[pi] == '%') pi++;
+    while (pi < pn && p[pi] == '%' && !(en && pn - pi >= en && memcmp(p + pi, esc, en) == 0)) pi++;
     return pi == pn;
 }

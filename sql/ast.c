@@ -79,6 +79,16 @@ const char *sql_op_text(int op)
         return "-";
     case SQL_OP_PLUS:
         return "+";
+    case SQL_OP_BITAND:
+        return "&";
+    case SQL_OP_BITOR:
+        return "|";
+    case SQL_OP_LSHIFT:
+        return "<<";
+    case SQL_OP_RSHIFT:
+        return ">>";
+    case SQL_OP_BITNOT:
+        return "~";
     }
     return "?";
 }

@@ -77,7 +77,7 @@ typedef enum sql_expr_kind {
     SQL_E_PARAM,     /* u.i: 1-based parameter number */
     SQL_E_COLUMN,    /* [ns.][table.]name: ns, table (NULL if absent), name */
     SQL_E_STAR,      /* * or table.* in a select list; table may be NULL */
-    SQL_E_UNARY,     /* op a: SQL_OP_NEG, SQL_OP_PLUS, SQL_OP_NOT */
+    SQL_E_UNARY,     /* op a: SQL_OP_NEG, SQL_OP_PLUS, SQL_OP_NOT, SQL_OP_BITNOT */
     SQL_E_BINARY,    /* a op b */
     SQL_E_ISNULL,    /* a IS [NOT] NULL (not = 1 for IS NOT NULL) */
     SQL_E_IN_LIST,   /* a [NOT] IN (list) */
@@ -112,6 +112,11 @@ typedef enum sql_op {
     SQL_OP_CONCAT,
     SQL_OP_NEG,  /* unary - */
     SQL_OP_PLUS, /* unary + */
+    SQL_OP_BITAND,
+    SQL_OP_BITOR,
+    SQL_OP_LSHIFT,
+    SQL_OP_RSHIFT,
+    SQL_OP_BITNOT, /* unary ~ */
 } sql_op;
 
 /* The operator as written in SQL ("+", "AND", "IS NOT"). */

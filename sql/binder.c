@@ -423,6 +423,14 @@ static int binop_of(int op)
         return PLAN_OP_OR;
     case SQL_OP_CONCAT:
         return PLAN_OP_CONCAT;
+    case SQL_OP_BITAND:
+        return PLAN_OP_BITAND;
+    case SQL_OP_BITOR:
+        return PLAN_OP_BITOR;
+    case SQL_OP_LSHIFT:
+        return PLAN_OP_SHL;
+    case SQL_OP_RSHIFT:
+        return PLAN_OP_SHR;
     }
     return -1;
 }
@@ -498,6 +506,24 @@ static plan_expr *bind_binary(sql_binder *b, scope *s, const sql_expr *e)
         l = retype(b, l, l->type == STRATA_TYPE_NULL ? lt : l->type);
         r = retype(b, r, r->type == STRATA_TYPE_NULL ? rt : r->type);
         return plan_expr_binary(b->arena, op, t, l, r);
+    }
+    case SQL_OP_BITAND:
+    case SQL_OP_BITOR:
+    case SQL_OP_LSHIFT:
+    case SQL_OP_RSHIFT: {
+        /* INT/BIGINT only (as PostgreSQL); NULL is BIGINT */
+        int lt = l->type == STRATA_TYPE_NULL ? STRATA_TYPE_BIGINT : l->type;
+        int rt = r->type == STRATA_TYPE_NULL ? STRATA_TYPE_BIGINT : r->type;
+        if (!sql_type_is_integer(lt) || !sql_type_is_integer(rt)) {
+            berr(b, STRATA_TYPE, &e->tok, "type mismatch: %s %s %s", sql_type_name(l->type), opname,
+                 sql_type_name(r->type));
+            return NULL;
+        }
+        /* & |: the wider type; << >>: the left operand's type (as PostgreSQL) */
+        int t = lt == STRATA_TYPE_BIGINT || rt == STRATA_TYPE_BIGINT ? STRATA_TYPE_BIGINT
+                                                                     : STRATA_TYPE_INT;
+        if (e->op == SQL_OP_LSHIFT || e->op == SQL_OP_RSHIFT) t = lt;
+        return plan_expr_binary(b->arena, op, t, retype(b, l, lt), retype(b, r, rt));
     }
     case SQL_OP_CONCAT:
         if (l->type == STRATA_TYPE_BLOB || r->type == STRATA_TYPE_BLOB) {
@@ -833,6 +859,13 @@ static plan_expr *bind_expr(sql_binder *b, scope *s, const sql_expr *e)
             return a ? plan_expr_unary(b->arena, PLAN_OP_NOT, STRATA_TYPE_BOOLEAN, a) : NULL;
         }
         if (a->type == STRATA_TYPE_NULL) a = retype(b, a, STRATA_TYPE_BIGINT);
+        if (e->op == SQL_OP_BITNOT) {
+            if (a->type != STRATA_TYPE_INT && a->type != STRATA_TYPE_BIGINT) {
+                berr(b, STRATA_TYPE, &e->tok, "type mismatch: ~%s", sql_type_name(a->type));
+                return NULL;
+            }
+            return plan_expr_unary(b->arena, PLAN_OP_BITNOT, a->type, a);
+        }
         if (!sql_type_is_numeric(a->type)) {
             berr(b, STRATA_TYPE, &e->tok, "type mismatch: %s%s", sql_op_text(e->op),
                  sql_type_name(a->type));
@@ -900,10 +933,6 @@ static plan_expr *bind_expr(sql_binder *b, scope *s, const sql_expr *e)
         return x;
     }
     case SQL_E_LIKE: {
-        if (e->c) {
-            berr(b, STRATA_NOTSUP, &e->tok, "LIKE ... ESCAPE is not supported");
-            return NULL;
-        }
         plan_expr *a = bind_expr(b, s, e->a);
         plan_expr *p = a ? bind_expr(b, s, e->b) : NULL;
         if (!p) return NULL;
@@ -911,6 +940,23 @@ static plan_expr *bind_expr(sql_binder *b, scope *s, const sql_expr *e)
             berr(b, STRATA_TYPE, &e->tok, "type mismatch: %s LIKE %s", sql_type_name(a->type),
                  sql_type_name(p->type));
             return NULL;
+        }
+        if (e->c) { /* LIKE ... ESCAPE: like_escape(a, p, esc), NOT LIKE is NOT of it */
+            plan_expr *esc = bind_expr(b, s, e->c);
+            if (!esc) return NULL;
+            if (esc->type == STRATA_TYPE_BLOB) {
+                berr(b, STRATA_TYPE, &e->c->tok, "type mismatch: ESCAPE %s",
+                     sql_type_name(esc->type));
+                return NULL;
+            }
+            plan_expr *f = plan_expr_new(b->arena, PEX_FUNC, STRATA_TYPE_BOOLEAN);
+            f->u.func.fn = PLAN_FN_LIKE_ESCAPE;
+            f->u.func.nargs = 3;
+            f->u.func.args = balloc(b, sizeof *f->u.func.args * 3);
+            f->u.func.args[0] = retype(b, a, STRATA_TYPE_TEXT);
+            f->u.func.args[1] = retype(b, p, STRATA_TYPE_TEXT);
+            f->u.func.args[2] = retype(b, esc, STRATA_TYPE_TEXT);
+            return e->not_ ? plan_expr_unary(b->arena, PLAN_OP_NOT, STRATA_TYPE_BOOLEAN, f) : f;
         }
         return plan_expr_binary(b->arena, e->not_ ? PLAN_OP_NOT_LIKE : PLAN_OP_LIKE,
                                 STRATA_TYPE_BOOLEAN, retype(b, a, STRATA_TYPE_TEXT),
@@ -1938,7 +1984,12 @@ static int bind_insert(sql_binder *b, const sql_stmt *st, sql_bound *out)
             const sql_expr_item *it = &st->set->items[i];
             int k = cat_column_index(t, it->alias, CAT_NTS);
             if (k < 0)
-                return berr(b, STRATA_ERROR, &it->alias_tok, "no such column: %s", it->alias);
+                return berr(b, STRATA_ERROR, &it->alias_tok, "table %s.%s has no column named %s",
+                            t->ns_name, t->name, it->alias);
+            for (int j = 0; j < i; j++)
+                if (ins->u.insert.set_cols[j] == k)
+                    return berr(b, STRATA_ERROR, &it->alias_tok,
+                                "column %s assigned more than once", it->alias);
             plan_expr *x = bind_expr(b, &s, it->expr);
             if (!x || !(x = store_cast(b, x, &t->cols[k], &it->expr->tok))) return b->rc;
             ins->u.insert.set_cols[i] = k;
@@ -1993,7 +2044,9 @@ static int bind_update(sql_binder *b, const sql_stmt *st, sql_bound *out)
     for (int i = 0; i < n; i++) {
         const sql_expr_item *it = &st->set->items[i];
         int k = cat_column_index(t, it->alias, CAT_NTS);
-        if (k < 0) return berr(b, STRATA_ERROR, &it->alias_tok, "no such column: %s", it->alias);
+        if (k < 0)
+            return berr(b, STRATA_ERROR, &it->alias_tok, "table %s.%s has no column named %s",
+                        t->ns_name, t->name, it->alias);
         for (int j = 0; j < i; j++)
             if (u->u.update.set_cols[j] == k)
                 return berr(b, STRATA_ERROR, &it->alias_tok, "column %s assigned more than once",

@@ -56,6 +56,10 @@ static int tk_op(int tk)
     case TK_SLASH: return SQL_OP_DIV;
     case TK_REM: return SQL_OP_MOD;
     case TK_CONCAT: return SQL_OP_CONCAT;
+    case TK_BITAND: return SQL_OP_BITAND;
+    case TK_BITOR: return SQL_OP_BITOR;
+    case TK_LSHIFT: return SQL_OP_LSHIFT;
+    case TK_RSHIFT: return SQL_OP_RSHIFT;
     }
     return SQL_OP_NONE;
 }
@@ -95,10 +99,11 @@ static sql_token no_token(void)
 %left IS LIKE BETWEEN IN NE EQ.
 %left GT LE LT GE.
 %right ESCAPE.
+%left BITAND BITOR LSHIFT RSHIFT.
 %left PLUS MINUS.
 %left STAR SLASH REM.
 %left CONCAT.
-%right UMINUS.
+%right UMINUS BITNOT.
 
 input ::= cmdlist.
 cmdlist ::= cmdlist ecmd.
@@ -479,6 +484,9 @@ expr(A) ::= expr(X) PLUS|MINUS(OP) expr(Y). {
 expr(A) ::= expr(X) STAR|SLASH|REM(OP) expr(Y). {
     A = sql_expr_binary(pParse, tk_op(@OP), X, Y, &OP);
 }
+expr(A) ::= expr(X) BITAND|BITOR|LSHIFT|RSHIFT(OP) expr(Y). {
+    A = sql_expr_binary(pParse, tk_op(@OP), X, Y, &OP);
+}
 expr(A) ::= expr(X) CONCAT(OP) expr(Y). { A = sql_expr_binary(pParse, SQL_OP_CONCAT, X, Y, &OP); }
 
 %type likeop {int}
@@ -529,3 +537,4 @@ case_operand(A) ::= . { A = NULL; }
 expr(A) ::= NOT(T) expr(X). { A = sql_expr_unary(pParse, SQL_OP_NOT, X, &T); }
 expr(A) ::= MINUS(T) expr(X). [UMINUS] { A = sql_expr_unary(pParse, SQL_OP_NEG, X, &T); }
 expr(A) ::= PLUS(T) expr(X). [UMINUS] { A = sql_expr_unary(pParse, SQL_OP_PLUS, X, &T); }
+expr(A) ::= BITNOT(T) expr(X). { A = sql_expr_unary(pParse, SQL_OP_BITNOT, X, &T); }

@@ -31,6 +31,8 @@ enum {
     CC_BANG,
     CC_PIPE,
     CC_QUESTION,
+    CC_AMP,   /* & */
+    CC_TILDE, /* ~ */
 };
 
 static const unsigned char cc_table[256] = {
@@ -72,7 +74,7 @@ static const unsigned char cc_table[256] = {
     0,
     0,
     CC_PERCENT,
-    0,
+    CC_AMP,
     CC_QUOTE,
     CC_LP,
     CC_RP,
@@ -160,7 +162,7 @@ static const unsigned char cc_table[256] = {
     0,
     CC_PIPE,
     0,
-    0,
+    CC_TILDE,
     0,
     /* 0x80 - 0xff: UTF-8 bytes are identifier characters */
     [0x80 ... 0xff] = CC_ALPHA,
@@ -386,12 +388,20 @@ static int scan(sql_lexer *lx, const char *z, size_t n, size_t *len)
             *len = 2;
             return TK_NE;
         }
+        if (n > 1 && z[1] == '<') {
+            *len = 2;
+            return TK_LSHIFT;
+        }
         *len = 1;
         return TK_LT;
     case CC_GT:
         if (n > 1 && z[1] == '=') {
             *len = 2;
             return TK_GE;
+        }
+        if (n > 1 && z[1] == '>') {
+            *len = 2;
+            return TK_RSHIFT;
         }
         *len = 1;
         return TK_GT;
@@ -409,8 +419,13 @@ static int scan(sql_lexer *lx, const char *z, size_t n, size_t *len)
             return TK_CONCAT;
         }
         *len = 1;
-        lx->why = "unrecognized token";
-        return SQL_TK_ILLEGAL;
+        return TK_BITOR;
+    case CC_AMP:
+        *len = 1;
+        return TK_BITAND;
+    case CC_TILDE:
+        *len = 1;
+        return TK_BITNOT;
     case CC_QUOTE:
         i = scan_quoted(z, n, 0, '\'');
         if (!i) {

@@ -237,7 +237,7 @@ static void test_in_list_multi_get(void)
 static void test_duplicates(void)
 {
     CHECK_EQ_INT(run(insert_range(2999, 3001, PLAN_CONFLICT_ERROR)), STRATA_CONSTRAINT);
-    CHECK(strstr(ctx.errmsg, "duplicate primary key value in table t: (2999)") != NULL);
+    CHECK(strstr(ctx.errmsg, "duplicate primary key value in table default.t: (2999)") != NULL);
     CHECK_ROWS(&ctx, count_sum(scan(t), 0), "3000|4498500\n"); /* nothing of it committed */
     /* a duplicate within one statement */
     int types[3] = {STRATA_TYPE_INT, STRATA_TYPE_TEXT, STRATA_TYPE_BIGINT};
@@ -268,7 +268,7 @@ static void test_duplicates(void)
     sql_value nn[3] = {I(7000), N(TEXT), BI(1)};
     CHECK_EQ_INT(run(insert(t, tvalues(&ctx, 3, types, 1, nn), PLAN_CONFLICT_ERROR)),
                  STRATA_CONSTRAINT);
-    CHECK(strstr(ctx.errmsg, "NOT NULL constraint failed: t.name") != NULL);
+    CHECK(strstr(ctx.errmsg, "NOT NULL constraint failed: default.t.name") != NULL);
 }
 
 static void test_update_and_delete(void)

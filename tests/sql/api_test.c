@@ -177,7 +177,109 @@ static void test_tails_and_errors(void)
     q[big - 1] = '\'';
     q[big] = 0;
     CHECK_EQ_INT(strata_exec(c, q, NULL, NULL), STRATA_TOOBIG);
+    CHECK(strstr(strata_errmsg(c), "statement too big: more than 1048576 bytes at line 1") != NULL);
     free(q);
+    rows = 0;
+    CHECK_EQ_INT(strata_exec(c, "SELECT x FROM a", count_rows, &rows), STRATA_OK);
+    CHECK_EQ_INT(rows, 1);
+
+    strata_disconnect(c);
+    strata_close(db);
+    free(dir);
+}
+
+/* Misuse of the statement API is an error code, never a crash: bad column indexes, column access
+ * before the first row, after DONE and after an error, repeated reset/finalize, bad parameter
+ * indexes. */
+static void test_misuse(void)
+{
+    char *dir = test_tmpdir("api_misuse");
+    strata_db *db = open_db(dir);
+    strata_conn *c;
+    REQUIRE(strata_connect(db, &c) == STRATA_OK);
+    CHECK_EQ_INT(strata_exec(c,
+                             "CREATE TABLE m (id BIGINT PRIMARY KEY, s TEXT);"
+                             "INSERT INTO m VALUES (1, 'one'), (2, NULL)",
+                             NULL, NULL),
+                 STRATA_OK);
+    strata_stmt *s;
+    REQUIRE(strata_prepare(c, "SELECT id, s FROM m WHERE id >= ? ORDER BY id", &s, NULL) ==
+            STRATA_OK);
+    CHECK_EQ_INT(strata_column_count(s), 2);
+    CHECK(strata_column_name(s, 2) == NULL);
+    CHECK(strata_column_name(s, -1) == NULL);
+    CHECK_EQ_STR(strata_column_name(s, 1), "s");
+    /* before the first step: no row */
+    CHECK(strata_column_text(s, 0) == NULL);
+    CHECK_EQ_INT(strata_column_int64(s, 0), 0);
+    CHECK(strata_column_is_null(s, 0));
+    /* parameter indexes */
+    CHECK_EQ_INT(strata_bind_int64(s, 0, 1), STRATA_RANGE);
+    CHECK(strstr(strata_errmsg(c), "parameter index 0 out of range (1..1)") != NULL);
+    CHECK_EQ_INT(strata_bind_text(s, 2, "x", -1), STRATA_RANGE);
+    CHECK_EQ_INT(strata_bind_null(s, -5), STRATA_RANGE);
+    CHECK_EQ_INT(strata_bind_int64(s, 1, 1), STRATA_OK);
+    CHECK_EQ_INT(strata_step(s), STRATA_ROW);
+    /* binding while rows are produced is misuse, the running query is unaffected */
+    CHECK_EQ_INT(strata_bind_int64(s, 1, 2), STRATA_MISUSE);
+    CHECK(strata_column_text(s, 2) == NULL);
+    CHECK(strata_column_text(s, -1) == NULL);
+    size_t n = 99;
+    CHECK(strata_column_blob(s, 7, &n) == NULL && n == 0);
+    CHECK_EQ_INT(strata_column_type(s, 9), STRATA_TYPE_NULL);
+    CHECK_EQ_STR(strata_column_text(s, 1), "one");
+    CHECK_EQ_INT(strata_step(s), STRATA_ROW);
+    CHECK_EQ_INT(strata_column_int64(s, 0), 2);
+    CHECK(strata_column_text(s, 1) == NULL);
+    CHECK_EQ_INT(strata_step(s), STRATA_DONE);
+    /* after DONE: no row, and stepping again stays DONE */
+    CHECK(strata_column_text(s, 0) == NULL);
+    CHECK(strata_column_text(s, 1) == NULL);
+    CHECK_EQ_INT(strata_column_int64(s, 0), 0);
+    CHECK_EQ_INT(strata_step(s), STRATA_DONE);
+    /* reset is idempotent; the statement runs again */
+    CHECK_EQ_INT(strata_reset(s), STRATA_OK);
+    CHECK_EQ_INT(strata_reset(s), STRATA_OK);
+    CHECK_EQ_INT(strata_step(s), STRATA_ROW);
+    CHECK_EQ_STR(strata_column_text(s, 0), "1");
+    /* reset in the middle of the rows, then finalize after reset */
+    CHECK_EQ_INT(strata_reset(s), STRATA_OK);
+    CHECK(strata_column_text(s, 0) == NULL);
+    CHECK_EQ_INT(strata_finalize(s), STRATA_OK);
+    CHECK_EQ_INT(strata_finalize(NULL), STRATA_OK);
+    CHECK_EQ_INT(strata_reset(NULL), STRATA_MISUSE);
+    CHECK_EQ_INT(strata_step(NULL), STRATA_MISUSE);
+    CHECK(strata_column_text(NULL, 0) == NULL);
+    CHECK_EQ_INT(strata_column_count(NULL), 0);
+
+    /* a statement whose table is dropped: the re-bind fails at step, then no row, no crash */
+    REQUIRE(strata_prepare(c, "SELECT id, s FROM m", &s, NULL) == STRATA_OK);
+    CHECK_EQ_INT(strata_exec(c, "DROP TABLE m", NULL, NULL), STRATA_OK);
+    CHECK_EQ_INT(strata_step(s), STRATA_NOTFOUND);
+    CHECK(strstr(strata_errmsg(c), "no such table: default.m") != NULL);
+    CHECK(strata_column_text(s, 0) == NULL);
+    CHECK_EQ_INT(strata_column_count(s), 0);
+    CHECK_EQ_INT(strata_step(s), STRATA_DONE);
+    CHECK_EQ_INT(strata_reset(s), STRATA_OK);
+    CHECK_EQ_INT(strata_step(s), STRATA_NOTFOUND);
+    /* ... and runs again once the table is back */
+    CHECK_EQ_INT(strata_exec(c,
+                             "CREATE TABLE m (id BIGINT PRIMARY KEY, s TEXT, t TEXT);"
+                             "INSERT INTO m VALUES (7, 'a', 'b')",
+                             NULL, NULL),
+                 STRATA_OK);
+    CHECK_EQ_INT(strata_reset(s), STRATA_OK);
+    CHECK_EQ_INT(strata_step(s), STRATA_ROW);
+    CHECK_EQ_STR(strata_column_text(s, 1), "a");
+    CHECK_EQ_INT(strata_finalize(s), STRATA_OK);
+
+    /* a runtime error in the middle of the rows ends the statement */
+    REQUIRE(strata_prepare(c, "SELECT 10 / (id - 7) FROM m", &s, NULL) == STRATA_OK);
+    CHECK_EQ_INT(strata_step(s), STRATA_RANGE);
+    CHECK(strstr(strata_errmsg(c), "division by zero") != NULL);
+    CHECK(strata_column_text(s, 0) == NULL);
+    CHECK_EQ_INT(strata_step(s), STRATA_DONE);
+    CHECK_EQ_INT(strata_finalize(s), STRATA_OK);
 
     strata_disconnect(c);
     strata_close(db);
@@ -243,4 +345,4 @@ static void test_threads(void)
     free(dir);
 }
 
-TEST_MAIN(test_prepare_bind_step, test_tails_and_errors, test_threads)
+TEST_MAIN(test_prepare_bind_step, test_tails_and_errors, test_misuse, test_threads)

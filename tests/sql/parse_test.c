@@ -76,7 +76,7 @@ static void test_tokenizer(void)
     CHECK_EQ_INT(sql_keyword_code("", 0), 0);
 
     /* bad tokens */
-    const char *bad[] = {"'abc", "\"abc", "x'abc'", "x'zz'", "12abc", "#", "!", "|"};
+    const char *bad[] = {"'abc", "\"abc", "x'abc'", "x'zz'", "12abc", "#", "!", "^"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         sql_lexer_init(&lx, bad[k], strlen(bad[k]));
         CHECK_EQ_INT(sql_lex(&lx, &t), SQL_TK_ILLEGAL);
@@ -88,6 +88,10 @@ static void test_select_shapes(void)
     PARSES("select 1", "SELECT 1");
     PARSES("SELECT a, b AS x, c y FROM t", "SELECT a, b AS x, c AS y FROM t");
     PARSES("SELECT 1 + 2 * 3 - 4 / 2 % 3", "SELECT ((1 + (2 * 3)) - ((4 / 2) % 3))");
+    /* bitwise: below + -, above comparison, one left-associative level; ~ binds tightest */
+    PARSES("SELECT 1 << 2 + 1 & ~3 | 4 >> 1 < 5",
+           "SELECT (((((1 << (2 + 1)) & (~ 3)) | 4) >> 1) < 5)");
+    PARSES("SELECT a||b LIKE c ESCAPE '!'", "SELECT ((a || b) LIKE c ESCAPE '!')");
     PARSES("SELECT a || b || c", "SELECT ((a || b) || c)");
     PARSES("SELECT NOT a = 1 AND b OR c", "SELECT (((NOT (a = 1)) AND b) OR c)");
     PARSES("SELECT a < b = c", "SELECT ((a < b) = c)");
