@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "strata_kv.h"
@@ -30,7 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static char dir[256];
     if (!dir[0]) {
         const char *base = getenv("STRATA_TEST_TMP");
-        snprintf(dir, sizeof dir, "%s/kv_ops.%d", base && *base ? base : "/tmp", (int)getpid());
+        base = base && *base ? base : "/tmp";
+        mkdir(base, 0755);
+        snprintf(dir, sizeof dir, "%s/kv_ops.%d", base, (int)getpid());
     }
     strata_kv_destroy(dir);
     strata_kv_options o;
@@ -41,7 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.io_backend = STRATA_KV_IO_SYNC;
     o.block_cache_size = 256 << 10;
     strata_kv *db = NULL;
-    if (strata_kv_open(dir, &o, &db) != STRATA_OK) abort();
+    if (strata_kv_open(dir, &o, &db) != STRATA_OK) {
+        fprintf(stderr, "kv_ops: open %s: %s\n", dir, strata_kv_errmsg());
+        abort();
+    }
     int present[NK] = {0};
     uint8_t vals[NK] = {0};
     size_t vlen[NK] = {0};

@@ -382,18 +382,30 @@ static int close_output(comp_state *cs, const st_slice *hi)
     return STRATA_OK;
 }
 
+/* f's whole user-key range lies in contiguous fragments each holding a tombstone newer than
+ * every entry of f, with no live snapshot between f's oldest entry and that tombstone (so no
+ * reader can see any entry of f, nor needs f's own tombstones). */
 static int file_fully_covered(comp_state *cs, const file_meta *f)
 {
-    const rd_frag *fr = NULL;
     st_slice s = ikey_user(file_smallest(f)), l = ikey_user(file_largest(f));
-    rd_max_covering(cs->rd, s, SEQ_MAX, &fr);
-    if (!fr || st_slice_cmp(fr->end, l) <= 0) return 0;
     uint64_t minseq = f->global_seq ? f->global_seq : f->min_seq;
     uint64_t maxseq = f->global_seq ? f->global_seq : f->max_seq;
-    for (size_t k = 0; k < fr->nseq; k++) {
-        uint64_t t = fr->seqs[k];
-        if (t <= maxseq) break;
-        if (no_snapshot_between(cs->snaps, cs->nsnaps, minseq, t)) return 1;
+    const range_del_list *rd = cs->rd;
+    size_t i = rd_lower_bound(rd, s);
+    if (i >= rd->n || st_slice_cmp(rd->frags[i].start, s) > 0) return 0;
+    for (; i < rd->n; i++) {
+        const rd_frag *fr = &rd->frags[i];
+        if (i > 0 && st_slice_cmp(fr->start, rd->frags[i - 1].end) != 0 &&
+            st_slice_cmp(fr->start, s) > 0)
+            return 0; /* a gap */
+        int ok = 0;
+        for (size_t k = 0; k < fr->nseq && !ok; k++) {
+            uint64_t t = fr->seqs[k];
+            if (t <= maxseq) break;
+            ok = no_snapshot_between(cs->snaps, cs->nsnaps, minseq, t);
+        }
+        if (!ok) return 0;
+        if (st_slice_cmp(fr->end, l) > 0) return 1;
     }
     return 0;
 }
@@ -715,21 +727,18 @@ int db_compact_range(strata_kv *db, const st_slice *begin, const st_slice *end)
     while (db->compacting) pthread_cond_wait(&db->bg_cv, &db->mu);
     db->compacting = 1;
     int rc = STRATA_OK;
-    for (int l = 0; l < STRATA_KV_LEVELS - 1 && !rc; l++) {
+    /* every level down to the deepest populated one is compacted into the next, so the range
+     * ends one level below (or in the last level), with deleted and covered entries gone */
+    int deepest = -1;
+    for (int l = 0; l < STRATA_KV_LEVELS; l++)
+        if (db->vs.current->nfiles[l]) deepest = l;
+    for (int l = 0; l <= deepest && l < STRATA_KV_LEVELS - 1 && !rc; l++) {
         version *v = db->vs.current;
-        int deeper = 0;
-        for (int d = l + 1; d < STRATA_KV_LEVELS; d++)
-            if (v->nfiles[d]) deeper = 1;
         file_meta **fs;
         size_t n = version_overlapping(v, l, begin, end, &fs);
-        if (n == 0 || (!deeper && l > 0 && l == STRATA_KV_LEVELS - 1)) {
+        if (n == 0) {
             free(fs);
             continue;
-        }
-        /* the last populated level is compacted into itself only when it is L0 */
-        if (!deeper && l > 0) {
-            free(fs);
-            break;
         }
         compaction *c = l == 0 ? setup_compaction(db, 0, v->files[0], v->nfiles[0])
                                : setup_compaction(db, l, fs, n);
