@@ -137,7 +137,8 @@ typedef struct strata_kv_read_options {
     size_t upper_len;
 } strata_kv_read_options;
 
-/* *val is malloc'd (free with strata_kv_free); STRATA_NOTFOUND if absent. ro may be NULL. */
+/* *val is malloc'd (free with strata_kv_free); STRATA_NOTFOUND if absent (also for a key outside
+ * the key limits, which cannot be stored). ro may be NULL. */
 int strata_kv_get(strata_kv *db, const strata_kv_read_options *ro, const void *key, size_t klen,
                   void **val, size_t *vlen);
 /* n point reads; the data blocks they need that are not cached (each located through the

@@ -22,6 +22,17 @@ static inline void node_set_next(sl_node *n, int level, sl_node *x)
     atomic_store_explicit(&n->next[level], x, memory_order_release);
 }
 
+/* ikey_cmp with the first 8 user-key bytes compared as one big-endian word (most keys differ
+ * there), falling back to ikey_cmp. */
+static inline int sl_cmp(st_slice a, st_slice b)
+{
+    if (a.n >= 16 && b.n >= 16) {
+        uint64_t x = get_be64(a.p), y = get_be64(b.p);
+        if (x != y) return x < y ? -1 : 1;
+    }
+    return ikey_cmp(a, b);
+}
+
 static inline st_slice node_key(const sl_node *n)
 {
     return st_slice_make(n->key, n->klen);
@@ -71,7 +82,7 @@ static sl_node *find_ge(const skiplist *s, st_slice key, sl_node **prev)
     int level = atomic_load_explicit(&s->max_height, memory_order_relaxed) - 1;
     for (;;) {
         sl_node *next = node_next(x, level);
-        if (next && next != last_bigger && ikey_cmp(node_key(next), key) < 0) {
+        if (next && next != last_bigger && sl_cmp(node_key(next), key) < 0) {
             x = next;
         } else {
             if (prev) prev[level] = x;
@@ -89,7 +100,7 @@ static sl_node *find_lt(const skiplist *s, st_slice key)
     int level = atomic_load_explicit(&s->max_height, memory_order_relaxed) - 1;
     for (;;) {
         sl_node *next = node_next(x, level);
-        if (next && ikey_cmp(node_key(next), key) < 0) {
+        if (next && sl_cmp(node_key(next), key) < 0) {
             x = next;
         } else {
             if (level == 0) return x;

@@ -224,6 +224,20 @@ static void test_bad_inputs(void)
     CHECK(strata_kv_latest_sequence(db) == seq);
     const strata_kv_snapshot *sn = NULL;
     CHECK_EQ_INT(strata_kv_snapshot_at(db, seq + 5, &sn), STRATA_INVALID);
+    /* NULL handles and arguments are misuse, not crashes */
+    void *gv = NULL;
+    size_t gl = 0;
+    CHECK_EQ_INT(strata_kv_get(NULL, NULL, "k", 1, &gv, &gl), STRATA_MISUSE);
+    CHECK_EQ_INT(strata_kv_get(db, NULL, "k", 1, NULL, &gl), STRATA_MISUSE);
+    CHECK_EQ_INT(strata_kv_get(db, NULL, "", 0, &gv, &gl), STRATA_NOTFOUND);
+    CHECK_EQ_INT(strata_kv_get(db, NULL, big, sizeof big, &gv, &gl), STRATA_NOTFOUND);
+    CHECK_EQ_INT(strata_kv_put(NULL, "k", 1, "v", 1), STRATA_MISUSE);
+    CHECK_EQ_INT(strata_kv_write(db, NULL, NULL), STRATA_MISUSE);
+    CHECK_EQ_INT(strata_kv_multi_get(db, NULL, 2, NULL, NULL, NULL, NULL, NULL), STRATA_MISUSE);
+    CHECK(strata_kv_iter_new(NULL, NULL) == NULL);
+    CHECK_EQ_INT(strata_kv_flush(NULL), STRATA_MISUSE);
+    CHECK_EQ_INT(strata_kv_close(NULL), STRATA_OK);
+    CHECK(strata_kv_latest_sequence(db) == seq);
     CHECK_EQ_INT(strata_kv_close(db), STRATA_OK);
     o.error_if_exists = 1;
     CHECK_EQ_INT(strata_kv_open(dir, &o, &db2), STRATA_EXISTS);
