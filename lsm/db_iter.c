@@ -11,6 +11,9 @@
  * is covered, it does not walk the covered keys: every child whose newest entry is older than
  * the tombstone is moved past the tombstone fragment with ONE seek (merge_iter_reseek_older);
  * children that may hold newer data inside the range (usually only the memtable) are walked.
+ * A memtable is not walked either when the tombstone is its own and clean (memtable.h: nothing
+ * of that memtable inside the range is newer): it is sought past the fragment too. Both
+ * directions.
  *
  * Bounds: keys stay within [lower, upper). Moving forward, the key and value returned point into
  * the children (no copy); moving backward, the value of the key is saved (copied once per
@@ -55,6 +58,7 @@ struct strata_kv_iter {
     strata_kv_snapshot *snap; /* implicit snapshot (NULL when the caller gave one) */
     uint64_t seq;
     range_del_list *rds[3];
+    long rd_kid[3]; /* the merge child of rds[i]'s memtable, or -1 (files) */
     size_t nrds;
     buf lower, upper;
     int has_lower, has_upper;
@@ -78,10 +82,12 @@ static st_slice seek_key(strata_kv_iter *it, st_slice ukey, uint64_t seq, int ki
     return ikey_build(it->seek.p, ukey, seq, kind);
 }
 
-/* The newest tombstone <= seq covering ukey over every source; *frag its fragment. */
-static uint64_t covering(strata_kv_iter *it, st_slice ukey, const rd_frag **frag)
+/* The newest tombstone <= seq covering ukey over every source; *frag its fragment; *also the
+ * merge child that may be sought past the fragment besides the older ones (-1: none). */
+static uint64_t covering(strata_kv_iter *it, st_slice ukey, const rd_frag **frag, long *also)
 {
     uint64_t best = 0;
+    size_t src = 0;
     *frag = NULL;
     for (size_t i = 0; i < it->nrds; i++) {
         const rd_frag *f;
@@ -89,8 +95,10 @@ static uint64_t covering(strata_kv_iter *it, st_slice ukey, const rd_frag **frag
         if (t > best) {
             best = t;
             *frag = f;
+            src = i;
         }
     }
+    *also = best && rd_frag_clean(*frag, best) ? it->rd_kid[src] : -1;
     return best;
 }
 
@@ -117,7 +125,8 @@ static void find_next(strata_kv_iter *it, int skipping)
         int kind = (int)(tr & 0xff);
         if (kind == KIND_PUT) {
             const rd_frag *f = NULL;
-            uint64_t t = it->nrds ? covering(it, u, &f) : 0;
+            long also = -1;
+            uint64_t t = it->nrds ? covering(it, u, &f, &also) : 0;
             if (t <= s) {
                 it->valid = 1;
                 return;
@@ -128,7 +137,7 @@ static void find_next(strata_kv_iter *it, int skipping)
             st_slice end = f->end;
             if (it->has_upper && st_slice_cmp(end, buf_slice(&it->upper)) > 0)
                 end = buf_slice(&it->upper);
-            merge_iter_reseek_older(mi, 1, t, seek_key(it, end, SEQ_MAX, KIND_SEEK));
+            merge_iter_reseek_older_and(mi, 1, t, also, seek_key(it, end, SEQ_MAX, KIND_SEEK));
             continue;
         }
         /* a point delete (or anything else): hide every older version of this key */
@@ -173,7 +182,8 @@ static void find_prev(strata_kv_iter *it)
             return;
         }
         const rd_frag *f = NULL;
-        uint64_t t = it->nrds ? covering(it, buf_slice(&it->key), &f) : 0;
+        long also = -1;
+        uint64_t t = it->nrds ? covering(it, buf_slice(&it->key), &f, &also) : 0;
         if (t <= have_seq) {
             it->valid = 1;
             return;
@@ -182,7 +192,7 @@ static void find_prev(strata_kv_iter *it)
         st_slice start = f->start;
         if (it->has_lower && st_slice_cmp(start, buf_slice(&it->lower)) < 0)
             start = buf_slice(&it->lower);
-        merge_iter_reseek_older(mi, -1, t, seek_key(it, start, SEQ_MAX, KIND_SEEK));
+        merge_iter_reseek_older_and(mi, -1, t, also, seek_key(it, start, SEQ_MAX, KIND_SEEK));
     }
 }
 
@@ -290,8 +300,14 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
     free(ms);
     if (!it->mi) goto oom;
     /* range tombstones of every source */
-    if (atomic_load(&it->mem->num_rd)) it->rds[it->nrds++] = mem_range_dels(it->mem);
-    if (it->imm && atomic_load(&it->imm->num_rd)) it->rds[it->nrds++] = mem_range_dels(it->imm);
+    if (atomic_load(&it->mem->num_rd)) {
+        it->rd_kid[it->nrds] = 0;
+        it->rds[it->nrds++] = mem_range_dels(it->mem);
+    }
+    if (it->imm && atomic_load(&it->imm->num_rd)) {
+        it->rd_kid[it->nrds] = 1;
+        it->rds[it->nrds++] = mem_range_dels(it->imm);
+    }
     range_del_list *vl = db_version_range_dels(db, v, &rc);
     if (!vl) {
         if (rc == STRATA_NOMEM) goto oom;
@@ -299,6 +315,7 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
     }
     if (vl->n) {
         rd_ref(vl);
+        it->rd_kid[it->nrds] = -1;
         it->rds[it->nrds++] = vl;
     }
     for (size_t i = 0; i < it->nrds; i++)

@@ -29,9 +29,36 @@ void mem_unref(memtable *m)
     if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
     rd_unref(m->rd_cache);
     free(m->rds);
+    free(m->rd_clean);
     pthread_mutex_destroy(&m->rd_mu);
     arena_destroy(&m->arena);
     free(m);
+}
+
+/* Marks rds[i] dirty. REQUIRES: rd_mu held. */
+static void mark_dirty_locked(memtable *m, size_t i)
+{
+    m->rd_clean[i] = 0;
+    rd_unref(m->rd_cache); /* its flags are stale */
+    m->rd_cache = NULL;
+}
+
+/* A point entry (seq, ukey) is about to be added: every tracked tombstone older than it whose
+ * range holds ukey becomes dirty. Writer only. */
+static void point_added(memtable *m, uint64_t seq, st_slice ukey)
+{
+    size_t k = 0;
+    for (size_t j = 0; j < m->ntrack; j++) {
+        const range_tombstone *t = &m->rds[m->track[j]];
+        if (seq > t->seq && st_slice_cmp(ukey, t->start) >= 0 && st_slice_cmp(ukey, t->end) < 0) {
+            pthread_mutex_lock(&m->rd_mu);
+            mark_dirty_locked(m, m->track[j]);
+            pthread_mutex_unlock(&m->rd_mu);
+        } else {
+            m->track[k++] = m->track[j];
+        }
+    }
+    m->ntrack = k;
 }
 
 void mem_add(memtable *m, uint64_t seq, int kind, st_slice ukey, st_slice value)
@@ -46,17 +73,32 @@ void mem_add(memtable *m, uint64_t seq, int kind, st_slice ukey, st_slice value)
             range_tombstone *n = realloc(m->rds, nc * sizeof *n);
             if (!n) abort(); /* cannot roll back a half-applied batch */
             m->rds = n;
+            uint8_t *c = realloc(m->rd_clean, nc);
+            if (!c) abort();
+            m->rd_clean = c;
             m->caprd = nc;
         }
-        range_tombstone *t = &m->rds[m->nrd++];
+        size_t i = m->nrd++;
+        range_tombstone *t = &m->rds[i];
         t->start = st_slice_make(k, ukey.n);
         t->end = st_slice_make(k + ukey.n, value.n);
         t->seq = seq;
+        /* clean only if nothing here is newer (adds normally come in sequence order) */
+        m->rd_clean[i] = seq > atomic_load_explicit(&m->max_seq, memory_order_relaxed);
+        if (m->rd_clean[i]) {
+            if (m->ntrack == MEM_RD_TRACK) { /* evict the oldest tracked */
+                mark_dirty_locked(m, m->track[0]);
+                memmove(m->track, m->track + 1, (MEM_RD_TRACK - 1) * sizeof *m->track);
+                m->ntrack--;
+            }
+            m->track[m->ntrack++] = i;
+        }
         atomic_store_explicit(&m->num_rd, m->nrd, memory_order_release);
         pthread_mutex_unlock(&m->rd_mu);
         atomic_fetch_add_explicit(&m->mem_usage, ukey.n + value.n + sizeof *t,
                                   memory_order_relaxed);
     } else {
+        if (m->ntrack) point_added(m, seq, ukey);
         uint8_t buf[256];
         size_t n = ukey.n + IKEY_TRAILER;
         uint8_t *kb = n <= sizeof buf ? buf : malloc(n);
@@ -77,7 +119,7 @@ range_del_list *mem_range_dels(memtable *m)
 {
     pthread_mutex_lock(&m->rd_mu);
     if (!m->rd_cache || m->rd_cache_n != m->nrd) {
-        range_del_list *l = rd_build(m->rds, m->nrd);
+        range_del_list *l = rd_build_flagged(m->rds, m->rd_clean, m->nrd);
         if (!l) {
             pthread_mutex_unlock(&m->rd_mu);
             return NULL;
@@ -115,8 +157,11 @@ int mem_get(memtable *m, st_slice ukey, uint64_t seq, int *kind, uint64_t *found
     if (atomic_load_explicit(&m->num_rd, memory_order_acquire) > 0) {
         range_del_list *l = mem_range_dels(m);
         if (l) {
-            *tomb_seq = rd_max_covering(l, ukey, seq, NULL);
+            const rd_frag *f;
+            *tomb_seq = rd_max_covering(l, ukey, seq, &f);
+            int clean = *tomb_seq && rd_frag_clean(f, *tomb_seq);
             rd_unref(l);
+            if (clean) return MEM_NONE;
         }
     }
     uint8_t buf[256];

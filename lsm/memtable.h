@@ -7,6 +7,16 @@
  * fragmented view (range_del.h) is built lazily on the first read after a change and shared by
  * readers through a reference. Reference counted: the db holds one reference, iterators and
  * readers take their own.
+ *
+ * Clean tombstones: for up to MEM_RD_TRACK tombstones at a time (the newest), the writer
+ * tracks whether a point entry with a larger sequence was added inside the tombstone's range
+ * after it. A tombstone with no such entry is "clean" (range_del.h): every entry of this
+ * memtable in its range has a smaller sequence, so readers may skip the range in the skiplist
+ * (get: no search; iterator: one seek past it). A tombstone that is not tracked (evicted when a
+ * newer one needs the slot, or born after newer entries) is dirty for good; flags only go from
+ * clean to dirty, under rd_mu, dropping the cached fragments. The flip of an entry's tombstones
+ * happens in mem_add before the entry is visible, so a reader at sequence S (published after
+ * every add <= S) sees flags that are exact for entries <= S.
  */
 #ifndef STRATA_LSM_MEMTABLE_H
 #define STRATA_LSM_MEMTABLE_H
@@ -22,13 +32,18 @@
 #include "lsm/skiplist.h"
 #include "util/arena.h"
 
+enum { MEM_RD_TRACK = 64 };
+
 typedef struct memtable {
     _Atomic long refs;
     arena arena;
     skiplist list;
-    pthread_mutex_t rd_mu;    /* guards the tombstone array and the cached fragments */
-    range_tombstone *rds;     /* keys in the arena */
-    size_t nrd, caprd;        /* caprd grows by doubling */
+    pthread_mutex_t rd_mu;      /* guards the tombstone array and the cached fragments */
+    range_tombstone *rds;       /* keys in the arena */
+    uint8_t *rd_clean;          /* parallel to rds: 1 = clean (see above) */
+    size_t nrd, caprd;          /* caprd grows by doubling */
+    size_t track[MEM_RD_TRACK]; /* writer only: indexes of the clean tombstones, oldest first */
+    size_t ntrack;
     range_del_list *rd_cache; /* fragments of rds[0..rd_cache_n), or NULL */
     size_t rd_cache_n;
     _Atomic size_t num_rd;    /* readable without the mutex */
@@ -50,7 +65,8 @@ enum { MEM_NONE = 0, MEM_FOUND = 1 };
 /* Looks up the newest point entry of ukey with sequence <= seq: returns MEM_FOUND with *kind,
  * *found_seq and *val (pointing into the memtable: valid while a reference is held), or
  * MEM_NONE. *tomb_seq receives the largest range tombstone sequence <= seq covering ukey (0 if
- * none). */
+ * none). When that tombstone is clean (every entry of ukey here is older, so deleted), the
+ * skiplist is not searched: MEM_NONE with *tomb_seq set. */
 int mem_get(memtable *m, st_slice ukey, uint64_t seq, int *kind, uint64_t *found_seq, st_slice *val,
             uint64_t *tomb_seq);
 

@@ -228,9 +228,14 @@ lsm_iter *merge_iter_new(lsm_iter **children, const uint64_t *max_seqs, size_t n
 
 void merge_iter_reseek_older(lsm_iter *it, int dir, uint64_t t, st_slice target)
 {
+    merge_iter_reseek_older_and(it, dir, t, -1, target);
+}
+
+void merge_iter_reseek_older_and(lsm_iter *it, int dir, uint64_t t, long also, st_slice target)
+{
     merge_iter *m = (merge_iter *)it;
     for (size_t i = 0; i < m->n; i++) {
-        if (m->max_seqs[i] >= t) continue;
+        if (m->max_seqs[i] >= t && (long)i != also) continue;
         if (dir > 0)
             lsm_iter_seek(m->kids[i], target);
         else

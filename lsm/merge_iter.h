@@ -27,5 +27,9 @@ lsm_iter *merge_iter_new(lsm_iter **children, const uint64_t *max_seqs, size_t n
  * backward (dir < 0): sought with seek_for_prev(target). The merged position is then the
  * smallest (largest) child. REQUIRES: the iterator moves in that direction already. */
 void merge_iter_reseek_older(lsm_iter *it, int dir, uint64_t t, st_slice target);
+/* The same, also seeking child `also` (an index in the children given at creation; -1 for
+ * none) whatever its max sequence: for a child known to hold only entries older than t inside
+ * the range (a memtable whose tombstone t is clean, memtable.h). */
+void merge_iter_reseek_older_and(lsm_iter *it, int dir, uint64_t t, long also, st_slice target);
 
 #endif

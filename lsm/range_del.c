@@ -27,11 +27,19 @@ void rd_unref(range_del_list *l)
     if (atomic_fetch_sub_explicit(&l->refs, 1, memory_order_acq_rel) != 1) return;
     free(l->frags);
     free(l->seqs);
+    free(l->clean);
     free(l->keys);
     free(l);
 }
 
 range_del_list *rd_build(const range_tombstone *in, size_t n)
+{
+    return rd_build_flagged(in, NULL, n);
+}
+
+/* While building, a tombstone's seq and flag travel together as seq << 1 | dirty (sequences
+ * are < 2^56): sorted descending, the first of equal sequences is dirty if any is. */
+range_del_list *rd_build_flagged(const range_tombstone *in, const uint8_t *clean, size_t n)
 {
     range_del_list *l = calloc(1, sizeof *l);
     range_tombstone *ts = NULL;
@@ -64,7 +72,7 @@ range_del_list *rd_build(const range_tombstone *in, size_t n)
         memcpy(kp, in[i].end.p, in[i].end.n);
         ts[j].end = st_slice_make(kp, in[i].end.n);
         kp += in[i].end.n;
-        ts[j].seq = in[i].seq;
+        ts[j].seq = in[i].seq << 1 | (clean && clean[i] ? 0 : 1);
         bounds[2 * j] = ts[j].start;
         bounds[2 * j + 1] = ts[j].end;
         j++;
@@ -78,7 +86,8 @@ range_del_list *rd_build(const range_tombstone *in, size_t n)
     l->frags = malloc((nb ? nb : 1) * sizeof *l->frags);
     size_t seqcap = m * 2, nseqs = 0;
     l->seqs = malloc(seqcap * sizeof *l->seqs);
-    if (!l->frags || !l->seqs) goto oom;
+    if (clean) l->clean = malloc(seqcap);
+    if (!l->frags || !l->seqs || (clean && !l->clean)) goto oom;
     size_t nact = 0, next_ts = 0;
     for (size_t b = 0; b + 1 < nb; b++) {
         st_slice lo = bounds[b], hi = bounds[b + 1];
@@ -91,13 +100,15 @@ range_del_list *rd_build(const range_tombstone *in, size_t n)
         if (nact == 0) continue;
         for (size_t a = 0; a < nact; a++) tmp[a] = ts[active[a]].seq;
         qsort(tmp, nact, sizeof *tmp, cmp_u64_desc);
-        size_t u = 0; /* unique */
+        size_t u = 0; /* unique sequences, still encoded */
         for (size_t a = 0; a < nact; a++)
-            if (u == 0 || tmp[u - 1] != tmp[a]) tmp[u++] = tmp[a];
+            if (u == 0 || tmp[u - 1] >> 1 != tmp[a] >> 1) tmp[u++] = tmp[a];
         if (l->n > 0) {
             rd_frag *p = &l->frags[l->n - 1];
-            if (p->end.p == lo.p && p->end.n == lo.n && p->nseq == u &&
-                memcmp(p->seqs, tmp, u * sizeof *tmp) == 0) {
+            int same = p->end.p == lo.p && p->end.n == lo.n && p->nseq == u;
+            for (size_t a = 0; same && a < u; a++)
+                same = p->seqs[a] == tmp[a] >> 1 && (!clean || p->clean[a] == !(tmp[a] & 1));
+            if (same) {
                 p->end = hi; /* contiguous, same seqs: extend */
                 continue;
             }
@@ -106,15 +117,29 @@ range_del_list *rd_build(const range_tombstone *in, size_t n)
             while (nseqs + u > seqcap) seqcap *= 2;
             uint64_t *ns = realloc(l->seqs, seqcap * sizeof *ns);
             if (!ns) goto oom;
+            if (clean) {
+                uint8_t *nc = realloc(l->clean, seqcap);
+                if (!nc) {
+                    l->seqs = ns; /* freed by rd_unref */
+                    goto oom;
+                }
+                for (size_t f = 0; f < l->n; f++)
+                    l->frags[f].clean = nc + (l->frags[f].clean - l->clean);
+                l->clean = nc;
+            }
             /* re-point earlier fragments */
             for (size_t f = 0; f < l->n; f++) l->frags[f].seqs = ns + (l->frags[f].seqs - l->seqs);
             l->seqs = ns;
         }
-        memcpy(l->seqs + nseqs, tmp, u * sizeof *tmp);
+        for (size_t a = 0; a < u; a++) {
+            l->seqs[nseqs + a] = tmp[a] >> 1;
+            if (clean) l->clean[nseqs + a] = !(tmp[a] & 1);
+        }
         rd_frag *f = &l->frags[l->n++];
         f->start = lo;
         f->end = hi;
         f->seqs = l->seqs + nseqs;
+        f->clean = clean ? l->clean + nseqs : NULL;
         f->nseq = u;
         nseqs += u;
     }
@@ -157,5 +182,13 @@ uint64_t rd_max_covering(const range_del_list *l, st_slice ukey, uint64_t read_s
     if (frag) *frag = f;
     for (size_t s = 0; s < f->nseq; s++)
         if (f->seqs[s] <= read_seq) return f->seqs[s];
+    return 0;
+}
+
+int rd_frag_clean(const rd_frag *f, uint64_t t)
+{
+    if (!f || !f->clean) return 0;
+    for (size_t s = 0; s < f->nseq; s++)
+        if (f->seqs[s] == t) return f->clean[s];
     return 0;
 }
