@@ -3,8 +3,8 @@
  * (strata_kv.h), RocksDB and LevelDB (their C APIs) in one process, with the same options, and
  * the SQL workloads of bench_sql.c on strata (strata.h) and SQLite.
  *
- *   strata-bench [--engines strata,rocksdb,leveldb] [--workloads a,b,...] [--num N]
- *                [--reads N] [--csv FILE] [--dir DIR] [--seed S]
+ *   strata-bench [--engines strata,rocksdb,leveldb,sqlite] [--workloads a,b,...] [--num N]
+ *                [--reads N] [--csv FILE] [--dir DIR] [--seed S] [--stats]
  *
  * Keys are 16 bytes (the key number as 16 decimal digits, so byte order is numeric order),
  * values 100 bytes. Engines run one after another: every workload on the first engine, then on
@@ -176,7 +176,10 @@ typedef struct kv_engine {
     void (*seek_first)(void *it);
     int (*valid)(void *it);
     void (*next)(void *it);
+    void (*stats)(void *h); /* prints the engine's own statistics (--stats), may be NULL */
 } kv_engine;
+
+static int opt_stats;
 
 /* ---- strata ---- */
 
@@ -272,6 +275,14 @@ static void st_delete_range(void *p, const char *lo, const char *hi, uint64_t n)
     st_h *h = p;
     if (strata_kv_delete_range(h->db, lo, KEY_SIZE, hi, KEY_SIZE) != STRATA_OK)
         bench_die("strata", "delete_range: %s", strata_kv_errmsg());
+}
+
+static void st_stats(void *p)
+{
+    st_h *h = p;
+    char *s = strata_kv_stats_string(h->db);
+    if (s) fprintf(stderr, "%s\n", s);
+    strata_kv_free(s);
 }
 
 static void *st_iter_new(void *p)
@@ -584,11 +595,11 @@ static void lv_next(void *it)
 
 static const kv_engine engines[] = {
     {"strata", st_open, st_close, st_flush, st_put, st_get, st_multi_get, st_delete_range,
-     st_iter_new, st_iter_free, st_seek, st_seek_first, st_valid, st_next},
+     st_iter_new, st_iter_free, st_seek, st_seek_first, st_valid, st_next, st_stats},
     {"rocksdb", rk_open, rk_close, rk_flush, rk_put, rk_get, rk_multi_get, rk_delete_range,
-     rk_iter_new, rk_iter_free, rk_seek, rk_seek_first, rk_valid, rk_next},
+     rk_iter_new, rk_iter_free, rk_seek, rk_seek_first, rk_valid, rk_next, NULL},
     {"leveldb", lv_open, lv_close, lv_flush, lv_put, lv_get, lv_multi_get, lv_delete_range,
-     lv_iter_new, lv_iter_free, lv_seek, lv_seek_first, lv_valid, lv_next},
+     lv_iter_new, lv_iter_free, lv_seek, lv_seek_first, lv_valid, lv_next, NULL},
 };
 #define NENGINES ((int)(sizeof engines / sizeof engines[0]))
 
@@ -806,10 +817,41 @@ static void w_scan(run *r)
     bench_record("scan", r->e->name, (double)count, secs);
 }
 
+/* Times full scans (up to 10 or 1 s) and --reads random gets of keys in [0, n) on a database
+ * that holds none of them; records "<label>.scan" (scans/s) and "<label>.get" (gets/s) and
+ * returns the seconds per scan and per get. */
+static void empty_reads(run *r, const char *label, uint64_t n, double *sec_per_scan,
+                        double *sec_per_get)
+{
+    char name[64], k[KEY_SIZE];
+    int scans = 0;
+    double t = bench_now(), secs;
+    snprintf(name, sizeof name, "%s.scan", label);
+    do {
+        check_found(r, name, full_scan(r), 0);
+        scans++;
+        secs = bench_now() - t;
+    } while (scans < 10 && secs < 1.0);
+    bench_record(name, r->e->name, scans, secs);
+    *sec_per_scan = secs / scans;
+
+    uint64_t reads = r->cfg->reads, found = 0;
+    snprintf(name, sizeof name, "%s.get", label);
+    t = bench_now();
+    for (uint64_t i = 0; i < reads; i++) {
+        make_key(k, bench_rand(&r->rng) % n);
+        found += (uint64_t)r->e->get(r->h, k);
+    }
+    secs = bench_now() - t;
+    check_found(r, name, found, 0);
+    bench_record(name, r->e->name, (double)reads, secs);
+    *sec_per_get = secs / (double)(reads ? reads : 1);
+}
+
 static void w_deleterange(run *r)
 {
     need_full(r);
-    char lo[KEY_SIZE], hi[KEY_SIZE], k[KEY_SIZE];
+    char lo[KEY_SIZE], hi[KEY_SIZE];
     uint64_t n = r->cfg->num;
     make_key(lo, 0);
     make_key(hi, n);
@@ -818,26 +860,17 @@ static void w_deleterange(run *r)
     bench_record("deleterange.delete", r->e->name, (double)n, bench_now() - t);
     r->full = 0;
 
-    /* full scans of the emptied database: repeat up to 10 times or 1 s */
-    int scans = 0;
-    t = bench_now();
-    double secs;
-    do {
-        check_found(r, "deleterange.scan", full_scan(r), 0);
-        scans++;
-        secs = bench_now() - t;
-    } while (scans < 10 && secs < 1.0);
-    bench_record("deleterange.scan", r->e->name, scans, secs);
+    double scan_del, get_del;
+    empty_reads(r, "deleterange", n, &scan_del, &get_del);
 
-    uint64_t reads = r->cfg->reads, found = 0;
-    t = bench_now();
-    for (uint64_t i = 0; i < reads; i++) {
-        make_key(k, bench_rand(&r->rng) % n);
-        found += (uint64_t)r->e->get(r->h, k);
-    }
-    secs = bench_now() - t;
-    check_found(r, "deleterange.get", found, 0);
-    bench_record("deleterange.get", r->e->name, (double)reads, secs);
+    /* the same reads on a database that never held the keys: the issue's yardstick is that a
+     * tombstone costs reads at most 2x of what an empty database costs */
+    fresh_db(r);
+    double scan_empty, get_empty;
+    empty_reads(r, "deleterange.empty", n, &scan_empty, &get_empty);
+    r->full = 0;
+    printf("  %-9s  deleterange: full scan %.2fx, get %.2fx the time of the same on an empty db\n",
+           r->e->name, scan_del / scan_empty, get_del / get_empty);
 }
 
 static void w_fillsync(run *r)
@@ -874,7 +907,8 @@ static const kv_workload kv_workloads[] = {
     {"scan", "one full forward scan; ops = keys", w_scan},
     {"deleterange",
      "delete every key (one range tombstone; LevelDB: one delete per key), then time full scans "
-     "of the empty db and --reads gets; rows .delete (keys/s), .scan (scans/s), .get",
+     "of the emptied db and --reads gets, then the same on a db that never held the keys; rows "
+     ".delete (keys/s), .scan (scans/s), .get, .empty.scan, .empty.get",
      w_deleterange},
     {"fillsync", "10,000 random writes, each synced (fdatasync) before it returns", w_fillsync},
 };
@@ -887,24 +921,27 @@ static const char *default_workloads = "fillseq,fillrandom,overwrite,readrandom,
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: strata-bench [--engines strata,rocksdb,leveldb] [--workloads a,b,...]\n"
-            "                    [--num N] [--reads N] [--csv FILE] [--dir DIR] [--seed S]\n"
-            "\n"
-            "  --engines    KV engines: strata, rocksdb, leveldb (default all three); SQL\n"
-            "               workloads run on strata and sqlite (given or implied)\n"
-            "  --workloads  comma list (default: every KV workload); see below\n"
-            "  --num N      keys / rows (default 1000000); keys 16 bytes, values 100 bytes\n"
-            "  --reads N    point reads / seeks of the read workloads (default --num)\n"
-            "  --csv FILE   also write rows workload,engine,ops_per_sec\n"
-            "  --dir DIR    where the databases go (default /tmp/strata-bench); removed after\n"
-            "  --seed S     PRNG seed (default 301)\n"
-            "\n"
-            "Same settings for every KV engine: WAL on, no sync per write (but fillsync),\n"
-            "64 MiB write buffer, 64 MiB block cache, 4 KiB blocks, bloom 10 bits/key,\n"
-            "compression off at every level (LevelDB's C API has only snappy, strata only zstd).\n"
-            "A read workload first loads the key set (fillseq, untimed) if the db lacks it.\n"
-            "\nKV workloads:\n");
+    fprintf(
+        f,
+        "usage: strata-bench [--engines strata,rocksdb,leveldb,sqlite] [--workloads a,b,...]\n"
+        "                    [--num N] [--reads N] [--csv FILE] [--dir DIR] [--seed S] [--stats]\n"
+        "\n"
+        "  --engines    comma list of strata, rocksdb, leveldb, sqlite (default all):\n"
+        "               KV workloads run on strata, rocksdb, leveldb; SQL ones on strata, "
+        "sqlite\n"
+        "  --workloads  comma list (default: every KV workload); see below\n"
+        "  --num N      keys / rows (default 1000000); keys 16 bytes, values 100 bytes\n"
+        "  --reads N    point reads / seeks of the read workloads (default --num)\n"
+        "  --csv FILE   also write rows workload,engine,ops_per_sec\n"
+        "  --dir DIR    where the databases go (default /tmp/strata-bench); removed after\n"
+        "  --seed S     PRNG seed (default 301)\n"
+        "  --stats      print strata's kernel statistics after each KV workload\n"
+        "\n"
+        "Same settings for every KV engine: WAL on, no sync per write (but fillsync),\n"
+        "64 MiB write buffer, 64 MiB block cache, 4 KiB blocks, bloom 10 bits/key,\n"
+        "compression off at every level (LevelDB's C API has only snappy, strata only zstd).\n"
+        "A read workload first loads the key set (fillseq, untimed) if the db lacks it.\n"
+        "\nKV workloads:\n");
     for (int i = 0; i < NKV; i++)
         fprintf(f, "  %-16s %s\n", kv_workloads[i].name, kv_workloads[i].help);
     fprintf(f, "\nSQL workloads (table t(id BIGINT PRIMARY KEY, grp INT, val DOUBLE, name TEXT),"
@@ -974,7 +1011,7 @@ static void print_table(int sql)
 
 int main(int argc, char **argv)
 {
-    char engines_arg[1024] = "strata,rocksdb,leveldb", workloads_arg[4096];
+    char engines_arg[1024] = "strata,rocksdb,leveldb,sqlite", workloads_arg[4096];
     snprintf(workloads_arg, sizeof workloads_arg, "%s", default_workloads);
     const char *csv = NULL;
     bench_config cfg = {.num = 1000000, .reads = 0, .dir = "/tmp/strata-bench", .seed = 301};
@@ -984,6 +1021,10 @@ int main(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(a, "--stats")) {
+            opt_stats = 1;
+            continue;
         }
         if (!v) {
             fprintf(stderr, "strata-bench: %s: missing value or unknown option\n", a);
@@ -1057,7 +1098,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s:\n", e->name);
         for (int i = 0; i < nwl; i++) {
             const kv_workload *w = find_kv(wls[i]);
-            if (w) w->fn(&r);
+            if (!w) continue;
+            w->fn(&r);
+            if (opt_stats && e->stats && r.h) e->stats(r.h);
         }
         if (r.h) e->close(r.h);
         bench_rmrf(r.dir);
@@ -1065,9 +1108,12 @@ int main(int argc, char **argv)
     }
 
     if (nsql) {
-        /* SQL engines: strata and sqlite, whether named in --engines or not */
+        /* SQL engines: strata and sqlite, those of them named in --engines */
         const char *sqleng[] = {"strata", "sqlite"};
         for (int i = 0; i < 2; i++) {
+            int named = 0;
+            for (int j = 0; j < neng; j++) named |= !strcmp(engs[j], sqleng[i]);
+            if (!named) continue;
             if (!bench_sql_has_engine(sqleng[i])) {
                 fprintf(stderr, "strata-bench: SQL engine %s not built in; skipped\n", sqleng[i]);
                 continue;

@@ -8,12 +8,16 @@
  * FRESH_EVERY inputs and whenever emptying fails, so one input never sees another's rows.
  *
  * After each input the invariants a user would check are checked for every table and view of
- * every namespace (system tables included): SELECT count(*) succeeds iff SELECT * does, and both
- * see the same number of rows; a table listed by SHOW TABLES can be read. A mismatch aborts.
+ * every namespace (system tables included): SELECT count(*), SELECT * and SELECT * ORDER BY 1
+ * see the same number of rows, and a column's IS NULL and IS NOT NULL rows add up to count(*)
+ * (compared when the queries succeed: a view may fail to evaluate). A mismatch aborts.
  *
  * Work per input is bounded (CI runs each target for ~20 s on 2 cores): at most MAX_STMTS
  * statements, at most MAX_ROWS rows stepped per statement, and the input stops once its
  * statements have changed MAX_CHANGES rows (so tables stay small and joins cheap).
+ *
+ * A statement that is just RESTART (not SQL: as in sqllogictest) closes the database and opens
+ * it again, so what was committed before must be there after (the invariants then check it).
  *
  * The session's user is "alice" (user and stream tables need one); refreshable tables' sources
  * are confined to an empty directory (options.source_root), so no input reads outside it. */
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,11 +48,12 @@ static void die(const char *what, const char *detail)
     abort();
 }
 
-static void open_fresh(void)
+/* Closes the database (if open) and opens it again: emptied first if `fresh`. */
+static void reopen(int fresh)
 {
     if (g_db && strata_close(g_db) != STRATA_OK) die("close", strata_open_errmsg());
     g_db = NULL;
-    strata_kv_destroy(g_dir);
+    if (fresh) strata_kv_destroy(g_dir);
     strata_options o;
     strata_options_init(&o);
     o.kv.write_buffer_size = 64 << 10;
@@ -59,6 +65,29 @@ static void open_fresh(void)
     o.kv.background_compaction = 0; /* compactions inline: runs are reproducible */
     o.source_root = g_src;
     if (strata_open(g_dir, &o, &g_db) != STRATA_OK) die("open", strata_open_errmsg());
+}
+
+static void open_fresh(void)
+{
+    reopen(1);
+}
+
+static strata_conn *connect_db(void)
+{
+    strata_conn *c = NULL;
+    if (strata_connect(g_db, &c) != STRATA_OK) die("connect", NULL);
+    if (strata_set_user(c, "alice") != STRATA_OK) die("set_user", NULL);
+    return c;
+}
+
+/* 1 if [p, end) is the pseudo-statement RESTART (any case, blanks around). */
+static int is_restart(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+    if (strncasecmp(p, "restart", 7) != 0) return 0;
+    for (p += 7; *p; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') return 0;
+    return 1;
 }
 
 static void cleanup(void)
@@ -213,12 +242,19 @@ static void quote(char *out, size_t cap, const char *name)
     out[k] = 0;
 }
 
+typedef struct scan_count {
+    long rows;
+    char first[160], last[160]; /* the first and last column names */
+} scan_count;
+
 static int count_rows(void *ctx, int ncols, const char *const *vals, const char *const *cols)
 {
-    (void)ncols;
     (void)vals;
-    (void)cols;
-    (*(long *)ctx)++;
+    scan_count *sc = ctx;
+    if (sc->rows++ == 0 && ncols > 0) {
+        snprintf(sc->first, sizeof sc->first, "%s", cols[0] ? cols[0] : "");
+        snprintf(sc->last, sizeof sc->last, "%s", cols[ncols - 1] ? cols[ncols - 1] : "");
+    }
     return 0;
 }
 
@@ -229,18 +265,47 @@ static int first_value(void *ctx, int ncols, const char *const *vals, const char
     return 0;
 }
 
+static void mismatch(const char *qns, const char *qt, const char *what, long a, long b)
+{
+    fprintf(stderr, "sql_exec: %s.%s: %s: %ld vs %ld rows\n", qns, qt, what, a, b);
+    abort();
+}
+
+/* SELECT count(*) of `FROM qns.qt <tail>`; -1 if it fails. */
+static long count_star(strata_conn *c, const char *qns, const char *qt, const char *tail)
+{
+    char sql[1400], cnt[64] = "";
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.%s%s", qns, qt, tail);
+    if (strata_exec(c, sql, first_value, cnt) != STRATA_OK) return -1;
+    return strtol(cnt, NULL, 10);
+}
+
+/* What a user would check of any table or view: count(*) = the rows of SELECT * (sorted or
+ * not), and a column's NULL and non-NULL rows add up to all rows. Only compared when both
+ * queries succeed (a view may fail to evaluate, e.g. a division by zero). */
 static void check_table(strata_conn *c, const char *qns, const char *qt)
 {
-    char sql[800], cnt[64] = "";
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.%s", qns, qt);
-    int rc1 = strata_exec(c, sql, first_value, cnt);
-    long rows = 0;
+    char sql[1400], q[400];
+    long n = count_star(c, qns, qt, "");
+    scan_count all = {0, "", ""}, sorted = {0, "", ""};
     snprintf(sql, sizeof sql, "SELECT * FROM %s.%s", qns, qt);
-    int rc2 = strata_exec(c, sql, count_rows, &rows);
-    if (rc1 == STRATA_OK && rc2 == STRATA_OK && strtol(cnt, NULL, 10) != rows) {
-        fprintf(stderr, "sql_exec: %s.%s: count(*) = %s but SELECT * returns %ld rows\n", qns, qt,
-                cnt, rows);
-        abort();
+    int ok = strata_exec(c, sql, count_rows, &all) == STRATA_OK;
+    if (ok && n >= 0 && n != all.rows) mismatch(qns, qt, "count(*) vs SELECT *", n, all.rows);
+    snprintf(sql, sizeof sql, "SELECT * FROM %s.%s ORDER BY 1 DESC", qns, qt);
+    if (ok && strata_exec(c, sql, count_rows, &sorted) == STRATA_OK && sorted.rows != all.rows)
+        mismatch(qns, qt, "SELECT * vs SELECT * ORDER BY 1 DESC", all.rows, sorted.rows);
+    if (!ok || n < 0 || all.rows == 0) return;
+    for (int k = 0; k < 2; k++) {
+        const char *col = k ? all.last : all.first;
+        if (!*col || (k && !strcmp(all.first, all.last))) continue;
+        quote(q, sizeof q, col);
+        char tail[500];
+        snprintf(tail, sizeof tail, " WHERE %s IS NULL", q);
+        long nulls = count_star(c, qns, qt, tail);
+        snprintf(tail, sizeof tail, " WHERE %s IS NOT NULL", q);
+        long vals = count_star(c, qns, qt, tail);
+        if (nulls >= 0 && vals >= 0 && nulls + vals != n)
+            mismatch(qns, qt, "IS NULL + IS NOT NULL vs count(*)", nulls + vals, n);
     }
 }
 
@@ -308,9 +373,7 @@ static int empty_db(strata_conn *c)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (++g_inputs % FRESH_EVERY == 0) open_fresh();
-    strata_conn *c = NULL;
-    if (strata_connect(g_db, &c) != STRATA_OK) die("connect", NULL);
-    if (strata_set_user(c, "alice") != STRATA_OK) die("set_user", NULL);
+    strata_conn *c = connect_db();
 
     char *text = malloc(size + 1);
     if (!text) die("out of memory", NULL);
@@ -322,7 +385,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *e = (char *)split_next(p, end);
         char saved = *e;
         *e = 0;
-        run_one(c, p, &changes);
+        if (is_restart(p)) {
+            strata_disconnect(c);
+            reopen(0);
+            c = connect_db();
+        } else {
+            run_one(c, p, &changes);
+        }
         *e = saved;
         p = e < end ? e + 1 : end;
     }
@@ -330,8 +399,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* a fresh connection: the input's USE does not leak into the checks */
     strata_disconnect(c);
-    if (strata_connect(g_db, &c) != STRATA_OK) die("connect", NULL);
-    if (strata_set_user(c, "alice") != STRATA_OK) die("set_user", NULL);
+    c = connect_db();
     check_invariants(c);
     int rc = empty_db(c);
     strata_disconnect(c);

@@ -45,6 +45,9 @@ typedef enum strata_kv_compression {
     STRATA_KV_COMPRESS_ZSTD = 1,
 } strata_kv_compression;
 
+/* In every mode, a WAL is fdatasync'd once more when the memtable switches to a new WAL, so
+ * what survives a power loss is always a prefix of the acknowledged writes that includes every
+ * write acknowledged with sync. */
 typedef enum strata_kv_sync_mode {
     STRATA_KV_SYNC_OFF = 0,    /* WAL written, never fsynced by commits (flushes still sync) */
     STRATA_KV_SYNC_NORMAL = 1, /* default: WAL fdatasync'd only for writes that ask for it */

@@ -554,6 +554,7 @@ int strata_kv_destroy(const char *dir)
 static int make_room(strata_kv *db, int force)
 {
     int allow_delay = !force;
+    int log_synced = 0;
     for (;;) {
         if (db->bg_error) return db->bg_error;
         version *v = db->vs.current;
@@ -568,6 +569,19 @@ static int make_room(strata_kv *db, int force)
         }
         if (!force && mem_usage(db->mem) <= db->opt.write_buffer_size) return STRATA_OK;
         if (force && mem_empty(db->mem)) return STRATA_OK;
+        if (!log_synced) {
+            /* A switch is coming: sync the current WAL first. A synced write to the next WAL
+             * must not survive a power loss that drops the unsynced tail of this one (recovery
+             * must find a prefix of the acknowledged batches). One fdatasync per switch, without
+             * mu (only the leader writes the WAL), overlapping a wait for the flush of imm. */
+            wal_writer *log = db->log;
+            pthread_mutex_unlock(&db->mu);
+            int rc = wal_writer_sync(log);
+            pthread_mutex_lock(&db->mu);
+            if (rc) return rc;
+            log_synced = 1;
+            continue;
+        }
         if (db->imm || (int)v->nfiles[0] >= db->opt.level0_stop_trigger) {
             uint64_t t0 = now_us();
             db_maybe_schedule(db);
@@ -584,15 +598,11 @@ static int make_room(strata_kv *db, int force)
             db->stall_us += now_us() - t0;
             continue;
         }
-        /* switch to a new memtable and WAL. The old WAL is synced first: a synced write to
-         * the new WAL must not survive a power loss that drops the unsynced tail of the old one
-         * (recovery must find a prefix of the acknowledged batches). One fdatasync per switch. */
-        int rc = wal_writer_sync(db->log);
-        if (rc) return rc;
+        /* switch to a new memtable and WAL */
         uint64_t num = vset_new_file_number(&db->vs);
         char *path = db_filename(db->dir, "log", num);
         wal_writer *w = NULL;
-        rc = path ? wal_writer_open(db->env, path, &w) : STRATA_NOMEM;
+        int rc = path ? wal_writer_open(db->env, path, &w) : STRATA_NOMEM;
         free(path);
         if (rc) return rc;
         /* a synced record in the new log is only durable with its directory entry */
@@ -614,6 +624,7 @@ static int make_room(strata_kv *db, int force)
         db->imm = db->mem;
         db->mem = m;
         force = 0;
+        log_synced = 0;
         db_maybe_schedule(db);
     }
 }

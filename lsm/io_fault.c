@@ -7,11 +7,14 @@
  * size, truncate, unlink, rename, mkdir, rmdir, sync_dir, list, lock, and one per request of a
  * read_batch); exists, close and unlock are not counted and never fail. The op whose count is
  * the armed n (fault_env_fail_nth: the n-th op counted after that call), or one drawn with
- * probability 1/one_in (fault_env_fail_random), fails instead of running: FAULT_EIO     nothing
- * happens; STRATA_IOERR ("... (injected EIO)") FAULT_ENOSPC  nothing happens; STRATA_NOSPACE
- *   FAULT_SHORT   a write (pwrite, pwrite_sync) stores only a prefix of its bytes (half, rounded
- *                 down), does not sync, and returns STRATA_IOERR; other ops: as FAULT_EIO
- *   FAULT_TORN    as FAULT_SHORT, but the stored prefix is garbled (every byte XOR 0x5A)
+ * probability 1/one_in (fault_env_fail_random), fails instead of running, by kind:
+ *
+ *   - FAULT_EIO: nothing happens; STRATA_IOERR ("... (injected EIO)").
+ *   - FAULT_ENOSPC: nothing happens; STRATA_NOSPACE.
+ *   - FAULT_SHORT: a write (pwrite, pwrite_sync) stores only the first half of its bytes, does
+ *     not sync, and returns STRATA_IOERR; any other op fails as with FAULT_EIO.
+ *   - FAULT_TORN: as FAULT_SHORT, but the stored half is garbled (every byte XOR 0x5A).
+ *
  * A failed sync leaves the file's durable length unchanged. fail_nth fires once; fail_random keeps
  * firing. fault_env_set_active(env, 0) stops counting and injecting (tracking goes on).
  *

@@ -21,7 +21,8 @@
  * not 0). Recovery (lsm/wal.h): the first bad record — header fails hck or len is too big, record
  * runs past end of file, or payload fails crc — is a torn tail when no valid record starts
  * after it (searched from the end of its payload when its header is good, else from the next
- * byte), and corruption otherwise.
+ * byte), and corruption otherwise — unless a whole 4096-aligned page of zeros lies between it and
+ * the next valid record (a page never written before a crash: the log ends there; lsm/wal.h).
  */
 #ifndef STRATA_LSM_WAL_FORMAT_H
 #define STRATA_LSM_WAL_FORMAT_H

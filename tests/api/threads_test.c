@@ -122,7 +122,7 @@ static void check_all_rows(strata_conn *c)
 
 static void test_threads_share_a_db(void)
 {
-    char *dir = test_tmpdir("api_threads");
+    char *dir = test_tmpdir("api_conn_threads");
     strata_db *db = NULL;
     strata_conn *c = NULL;
     REQUIRE(strata_open(dir, NULL, &db) == STRATA_OK);

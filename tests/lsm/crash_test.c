@@ -13,6 +13,8 @@
  *     and the whole key space must equal the model after M batches): no batch appears in part,
  *     none is reordered.
  */
+#include <pthread.h>
+
 #include "lsm/env.h"
 #include "lsm/test_hooks.h"
 #include "strata_kv.h"
@@ -82,9 +84,8 @@ static void random_batch(batch *b, uint32_t id)
     }
 }
 
-static int write_batch(strata_kv *db, const batch *b, int sync)
+static int write_batch_buf(strata_kv *db, const batch *b, int sync, uint8_t *val)
 {
-    static uint8_t val[4096];
     strata_kv_batch *wb = strata_kv_batch_new();
     char k1[32], k2[32];
     for (int i = 0; i < b->nops; i++) {
@@ -107,6 +108,12 @@ static int write_batch(strata_kv *db, const batch *b, int sync)
     int rc = strata_kv_write(db, &wo, wb);
     strata_kv_batch_free(wb);
     return rc;
+}
+
+static int write_batch(strata_kv *db, const batch *b, int sync)
+{
+    static uint8_t val[4096];
+    return write_batch_buf(db, b, sync, val);
 }
 
 /* The markers present must be exactly 1..M; returns M, or -1 (with a message) if not. */
@@ -300,4 +307,158 @@ static void test_crash_uring_env(void)
     run_crash_cycles(env_uring(), 25, 0xabcdef1);
 }
 
-TEST_MAIN(test_crash_sync_env, test_crash_uring_env)
+/* ---- concurrent writers (group commit) crashed in flight ----
+ * Four threads write batches to their own quarter of the key space (thread t: keys
+ * [t * 50, t * 50 + 50), batch ids t * 1000000 + j, markers in id order). While they write, the
+ * process crashes (fault_env_crash: every later I/O fails, so writers stop at their first error),
+ * then the power goes. Per thread, the recovered batches must be exactly its first M_t, with
+ * M_t >= its last batch acknowledged with sync=1 and M_t <= the batches it attempted, and its keys
+ * must equal its model after M_t batches. */
+
+enum { NTHREADS = 4, PART = NKEYS / NTHREADS, PER_CYCLE = 150, ID_BASE = 1000000 };
+
+typedef struct writer {
+    strata_kv *db;
+    int t;
+    uint64_t rng;
+    uint32_t first_j;     /* j of the first batch of this cycle */
+    int nb;               /* batches logged this cycle */
+    uint32_t last_synced; /* j */
+    uint32_t attempted;   /* j of the last batch tried */
+    int progress;         /* batches acknowledged this cycle (atomic; PER_CYCLE when done) */
+    batch log[PER_CYCLE];
+    uint8_t val[4096];
+} writer;
+
+static uint32_t wrnd(writer *w, uint32_t n)
+{
+    w->rng ^= w->rng << 13;
+    w->rng ^= w->rng >> 7;
+    w->rng ^= w->rng << 17;
+    return (uint32_t)(w->rng % n);
+}
+
+static void *writer_main(void *p)
+{
+    writer *w = p;
+    int lo = w->t * PART;
+    for (int i = 0; i < PER_CYCLE; i++) {
+        batch *b = &w->log[i];
+        uint32_t j = w->first_j + (uint32_t)i;
+        b->id = (uint32_t)w->t * ID_BASE + j;
+        b->nops = 1 + (int)wrnd(w, 4);
+        for (int k = 0; k < b->nops; k++) {
+            op *o = &b->ops[k];
+            uint32_t r = wrnd(w, 100);
+            o->kind = r < 75 ? 0 : r < 92 ? 1 : 2;
+            o->a = lo + (int)wrnd(w, PART);
+            o->b = o->a + 1 + (int)wrnd(w, 10);
+            if (o->b > lo + PART) o->b = lo + PART;
+        }
+        int sync = wrnd(w, 4) == 0;
+        w->attempted = j;
+        w->nb = i + 1;
+        if (write_batch_buf(w->db, b, sync, w->val) != STRATA_OK) break;
+        if (sync) w->last_synced = j;
+        __atomic_store_n(&w->progress, i + 1, __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&w->progress, PER_CYCLE, __ATOMIC_RELEASE); /* done (or stopped) */
+    return NULL;
+}
+
+/* Markers of thread t: must be j = 1..M without a gap; returns M or -1. */
+static long thread_markers(strata_kv *db, int t)
+{
+    char lo[32], hi[32];
+    sprintf(lo, "m%08u", (uint32_t)t * ID_BASE);
+    sprintf(hi, "m%08u", (uint32_t)(t + 1) * ID_BASE);
+    strata_kv_read_options ro = {0};
+    ro.lower = lo;
+    ro.lower_len = strlen(lo);
+    ro.upper = hi;
+    ro.upper_len = strlen(hi);
+    strata_kv_iter *it = strata_kv_iter_new(db, &ro);
+    if (!it) return -1;
+    long m = 0;
+    for (strata_kv_iter_seek_to_first(it); strata_kv_iter_valid(it); strata_kv_iter_next(it)) {
+        size_t kl;
+        const char *k = strata_kv_iter_key(it, &kl);
+        char want[32];
+        sprintf(want, "m%08u", (uint32_t)t * ID_BASE + (uint32_t)(m + 1));
+        if (kl != strlen(want) || memcmp(k, want, kl) != 0) {
+            fprintf(stderr, "thread %d: marker %.*s where %s was expected\n", t, (int)kl, k, want);
+            m = -1;
+            break;
+        }
+        m++;
+    }
+    if (strata_kv_iter_status(it) != STRATA_OK) m = -1;
+    strata_kv_iter_free(it);
+    return m;
+}
+
+static void test_crash_concurrent(void)
+{
+    char *dir = test_tmpdir("crash_conc");
+    strata_env *env = fault_env_new(env_uring());
+    writer *w = calloc(NTHREADS, sizeof *w);
+    uint32_t state[NKEYS] = {0};
+    for (int t = 0; t < NTHREADS; t++) {
+        w[t].t = t;
+        w[t].rng = 0x51ed + (uint64_t)t * 7919;
+        w[t].first_j = 1;
+    }
+    int in_flight = 0; /* writers stopped by the crash (rather than done) */
+    for (int cycle = 0; cycle <= 8; cycle++) {
+        strata_kv *db;
+        REQUIRE(open_db(dir, env, &db) == STRATA_OK);
+        int bad = 0;
+        for (int t = 0; t < NTHREADS; t++) {
+            long m = thread_markers(db, t);
+            uint32_t have = w[t].first_j - 1; /* recovered before the last cycle */
+            if (m < 0 || (cycle > 0 && (m < (long)w[t].last_synced || m > (long)w[t].attempted)) ||
+                m < (long)have) {
+                fprintf(stderr, "cycle %d thread %d: %ld batches; synced %u, attempted %u\n", cycle,
+                        t, m, w[t].last_synced, w[t].attempted);
+                bad++;
+                continue;
+            }
+            for (int i = 0; i < w[t].nb && w[t].first_j + (uint32_t)i <= (uint32_t)m; i++)
+                apply(state, &w[t].log[i]);
+            w[t].first_j = (uint32_t)m + 1;
+            w[t].last_synced = (uint32_t)m;
+            w[t].attempted = (uint32_t)m;
+            w[t].nb = 0;
+        }
+        CHECK_EQ_INT(bad, 0);
+        if (bad == 0) CHECK_EQ_INT(check_state(db, state), 0);
+        if (bad || cycle == 8) {
+            strata_kv_close(db);
+            break;
+        }
+        pthread_t th[NTHREADS];
+        for (int t = 0; t < NTHREADS; t++) {
+            w[t].db = db;
+            w[t].progress = 0;
+            pthread_create(&th[t], NULL, writer_main, &w[t]);
+        }
+        /* let every writer get some batches in, then crash in flight */
+        int want = 3 + (int)rnd(40);
+        for (int t = 0; t < NTHREADS; t++)
+            while (__atomic_load_n(&w[t].progress, __ATOMIC_ACQUIRE) < want) usleep(100);
+        fault_env_crash(env);
+        for (int t = 0; t < NTHREADS; t++) {
+            pthread_join(th[t], NULL);
+            if (w[t].attempted < w[t].first_j + PER_CYCLE - 1) in_flight++;
+        }
+        strata_kv_close(db);
+        CHECK_EQ_INT(fault_env_drop_unsynced(env, cycle & 1), STRATA_OK);
+    }
+    CHECK(in_flight > 0);
+    free(w);
+    fault_env_free(env);
+    test_rmdir(dir);
+    free(dir);
+}
+
+TEST_MAIN(test_crash_sync_env, test_crash_uring_env, test_crash_concurrent)

@@ -10,6 +10,7 @@
  *     says), with M >= the last batch acknowledged with sync=1 and M <= the batches attempted;
  *   - when the workload reported no error at all (the fault hit an op whose failure is harmless,
  *     or was retried), nothing is missing: M = every batch (without a power loss).
+ * A second test injects random faults (one op in 40) and always cuts the power afterwards.
  */
 #include "lsm/env.h"
 #include "strata_kv.h"
@@ -340,4 +341,35 @@ static void test_fault_sweep_uring(void)
     sweep(env_uring(), "fault_uring");
 }
 
-TEST_MAIN(test_fault_sweep_sync, test_fault_sweep_uring)
+/* Random faults (any op, any kind, one in 40), then a power loss (torn tails on odd rounds):
+ * the same consistency checks. */
+static void test_random_faults_then_power_loss(void)
+{
+    batch log[NB];
+    rng_state = 4242;
+    for (int i = 0; i < NB; i++) random_batch(&log[i], (uint32_t)i + 1);
+    char *root = test_tmpdir("fault_random");
+    char dir[4096];
+    static const fault_kind kinds[] = {FAULT_EIO, FAULT_ENOSPC, FAULT_SHORT, FAULT_TORN};
+    int failures = 0, errors_seen = 0;
+    for (int round = 0; round < 40 && failures <= 5; round++) {
+        snprintf(dir, sizeof dir, "%s/round%d", root, round);
+        strata_env *env = fault_env_new(round % 2 ? env_uring() : env_sync());
+        fault_env_fail_random(env, 40, (uint64_t)round + 1, kinds[round % 4]);
+        run_result r = workload(env, dir, log);
+        if (r.rc != STRATA_OK) errors_seen++;
+        fault_env_fail_random(env, 0, 0, FAULT_NONE);
+        fault_env_set_active(env, 0);
+        fault_env_crash(env);
+        CHECK_EQ_INT(fault_env_drop_unsynced(env, round & 1), STRATA_OK);
+        if (verify(env, dir, log, &r, 1, (uint64_t)round)) failures++;
+        fault_env_free(env);
+        test_rmdir(dir);
+    }
+    CHECK_EQ_INT(failures, 0);
+    CHECK(errors_seen > 0);
+    test_rmdir(root);
+    free(root);
+}
+
+TEST_MAIN(test_fault_sweep_sync, test_fault_sweep_uring, test_random_faults_then_power_loss)

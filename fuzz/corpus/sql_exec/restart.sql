@@ -1,0 +1,17 @@
+CREATE NAMESPACE app;
+CREATE TABLE app.t (k TEXT PRIMARY KEY, v BIGINT, w DOUBLE);
+INSERT INTO app.t VALUES ('x', 1, NULL), ('y', 2, 2.5), ('z', NULL, 0);
+CREATE TABLE nokey (a INT, b TEXT);
+INSERT INTO nokey VALUES (1, 'a'), (1, 'a'), (NULL, NULL);
+RESTART;
+SELECT * FROM app.t ORDER BY k;
+UPDATE app.t SET v = v + 10 WHERE k > 'x';
+DELETE FROM nokey WHERE a IS NULL;
+CREATE VIEW app.big AS SELECT k, v FROM app.t WHERE v > 5;
+restart;
+SELECT * FROM app.big;
+INSERT INTO nokey SELECT v, k FROM app.t;
+DROP TABLE app.t;
+RESTART;
+SELECT * FROM app.big;
+SELECT count(*) FROM nokey;
