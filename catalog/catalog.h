@@ -1,7 +1,7 @@
 /*
  * catalog/catalog.h — namespaces, tables, columns, table options and refresh state, kept as rows
  * of reserved tables in the same LSM as the data (layouts: catalog/catalog_format.h,
- * docs/format_rows.md).
+ * docs/format.md).
  *
  * Model
  *   - A catalog belongs to one strata_kv and is shared by every connection of the database.

@@ -5,7 +5,7 @@
  *
  * Every system table uses the ordinary row layout (exec/row_format.h) with vnodes = 1, so its
  * keys are [table id][0x0000][memcomparable primary key] and a scan returns rows in primary-key
- * order. docs/format_rows.md lists the columns.
+ * order. docs/format.md lists the columns.
  */
 #ifndef STRATA_CATALOG_FORMAT_H
 #define STRATA_CATALOG_FORMAT_H

@@ -1,6 +1,6 @@
 /*
  * exec/row_codec.h — encoding SQL rows as LSM keys and values (layout: exec/row_format.h,
- * docs/format_rows.md).
+ * docs/format.md).
  *
  * Keys: row_key_* build [table_id][vnode][memcomparable primary key] and the bounds of a table
  * and of one vnode of a table (each a single contiguous range: TRUNCATE / DROP = one

@@ -1,7 +1,7 @@
 /*
  * exec/row_format.h — the on-disk layout of SQL rows in the LSM: the row key and the row value.
  * Everything here is STORED ON DISK and must never change (add a new version instead).
- * docs/format_rows.md describes it byte by byte.
+ * docs/format.md describes it byte by byte.
  *
  * Row key (big-endian so byte order = numeric order):
  *

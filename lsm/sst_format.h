@@ -1,7 +1,7 @@
 /*
  * lsm/sst_format.h — the on-disk layout of a sorted string table. STORED ON DISK: never change
  * a value here (bump SST_FORMAT_VERSION and keep reading the old one instead).
- * docs/format_sst.md describes the same layout byte by byte.
+ * docs/format.md describes the same layout byte by byte.
  *
  *   file   = data block* | filter block | range-del block | properties block | index block
  *            | footer

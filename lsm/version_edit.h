@@ -1,6 +1,6 @@
 /*
  * lsm/version_edit.h — a change to the set of live files, one MANIFEST record.
- * STORED ON DISK (MANIFEST): the tags below never change. docs/format_db.md.
+ * STORED ON DISK (MANIFEST): the tags below never change. docs/format.md.
  *
  *   record = field*, each field = [tag varint32][payload]
  *     VE_LOG_NUMBER   (1)  varint64: WALs with a smaller number are fully in SSTs

@@ -1,7 +1,7 @@
 /*
  * lsm/wal.h — the log: checksummed records written in order, read back in order. Used for the
  * write-ahead log (one record per write batch) and for the MANIFEST (one record per version
- * edit). Layout in lsm/wal_format.h and docs/format_wal.md.
+ * edit). Layout in lsm/wal_format.h and docs/format.md.
  *
  * Recovery rules (wal_reader_next):
  *   - a record that is incomplete or fails its checksum at the END of the log (nothing valid

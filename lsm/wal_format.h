@@ -1,6 +1,6 @@
 /*
  * lsm/wal_format.h — the log record layout (write-ahead log and MANIFEST). STORED ON DISK: never
- * change these constants or the checksum definitions. docs/format_wal.md describes the same
+ * change these constants or the checksum definitions. docs/format.md describes the same
  * bytes.
  *
  * A log file is a sequence of records, back to back, from offset 0, with no file header, no

@@ -1,6 +1,6 @@
 /*
  * lsm/write_batch.h — the encoding of a strata_kv_batch, which is also the payload of one WAL
- * record. STORED ON DISK (in the WAL): never change. docs/format_db.md describes it.
+ * record. STORED ON DISK (in the WAL): never change. docs/format.md describes it.
  *
  *   header  [sequence u64 LE][count u32 LE]                      (WB_HEADER = 12 bytes)
  *   record  [kind u8][key len varint][key][value len varint][value]   kind KIND_PUT

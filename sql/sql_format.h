@@ -1,6 +1,6 @@
 /*
  * sql/sql_format.h — what the SQL layer stores in the catalog. STORED ON DISK: these names and
- * conventions must never change (docs/format_sql.md describes them).
+ * conventions must never change (docs/format.md describes them).
  *
  *   - A column's DEFAULT is stored (cat_column.default_sql) as the expression printed by
  *     sql_expr_to_string: canonical SQL that the grammar parses back to the same tree.
