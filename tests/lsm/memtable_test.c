@@ -33,8 +33,8 @@ static void test_get_versions(void)
     mem_unref(m);
 }
 
-/* Many keys (the key filter is in play): every added key is found, absent keys are not, and an
- * absent key under a range tombstone still reports the tombstone. */
+/* Many keys (the key filter is in play): every added key is found, absent keys are not, and a
+ * key under a range tombstone, present or absent, reports the tombstone. */
 static void test_many_keys(void)
 {
     memtable *m = mem_new();
@@ -51,7 +51,11 @@ static void test_many_keys(void)
     for (int i = 0; i < 40000; i++) {
         int n = snprintf(k, sizeof k, "key%07d", i);
         int r = mem_get(m, st_slice_make(k, (size_t)n), 40000, &kind, &fs, &v, &ts);
-        if (i % 2 == 0) {
+        if (i % 2 == 0 && i >= 100 && i < 200) {
+            /* under the tombstone, added after every entry and with nothing newer inside: a
+             * clean tombstone answers "deleted at 30000" without a skiplist search */
+            found += r == MEM_NONE && ts == 30000;
+        } else if (i % 2 == 0) {
             found += r == MEM_FOUND && fs == (uint64_t)(i / 2) + 1 &&
                      kind == ((i / 2) % 7 ? KIND_PUT : KIND_DELETE);
         } else {
