@@ -541,6 +541,39 @@ static void rowid_seq_name(char *buf, size_t cap, uint32_t table_id)
     snprintf(buf, cap, "%s%u", CAT_SEQ_ROWID_PREFIX, table_id);
 }
 
+static void rows_seq_name(char *buf, size_t cap, uint32_t table_id)
+{
+    snprintf(buf, cap, "%s%u", CAT_SEQ_ROWS_PREFIX, table_id);
+}
+
+int cat_row_count_get(strata_kv *kv, const strata_kv_snapshot *snap, const cat_table *t,
+                      int64_t *count)
+{
+    if (t->kind == CAT_KIND_SYSTEM || t->refreshable) return STRATA_NOTFOUND;
+    char name[32];
+    rows_seq_name(name, sizeof name, t->id);
+    sql_value pk = text_of(name);
+    void *val = NULL;
+    size_t vlen = 0;
+    int rc = cat_sys_get(kv, snap, CAT_TID_SEQUENCES, &pk, &val, &vlen);
+    if (rc) return rc;
+    sql_value v[CAT_S_NCOLS];
+    rc = row_decode(val, vlen, cat_sys_schema_of(CAT_TID_SEQUENCES)->types, CAT_S_NCOLS, v);
+    if (rc == STRATA_OK && (v[CAT_S_VALUE].is_null || v[CAT_S_VALUE].u.i < 0))
+        rc = st_error(STRATA_CORRUPT, "catalog: bad row count %s", name);
+    if (rc == STRATA_OK) *count = v[CAT_S_VALUE].u.i;
+    strata_kv_free(val);
+    return rc;
+}
+
+int cat_row_count_put(strata_kv_batch *b, const cat_table *t, int64_t count)
+{
+    if (t->kind == CAT_KIND_SYSTEM || t->refreshable) return STRATA_OK;
+    char name[32];
+    rows_seq_name(name, sizeof name, t->id);
+    return put_seq(b, name, count);
+}
+
 static int put_ns_row(strata_kv_batch *b, uint32_t id, const char *name)
 {
     sql_value v[CAT_NS_NCOLS];
@@ -754,6 +787,12 @@ static int drop_table_writes(cat_txn *tx, strata_kv_batch *b, const cat_table *t
         sql_value seq = text_of(name);
         rc = cat_sys_delete(b, CAT_TID_SEQUENCES, &seq);
     }
+    if (rc == STRATA_OK) {
+        char name[32];
+        rows_seq_name(name, sizeof name, id);
+        sql_value seq = text_of(name);
+        rc = cat_sys_delete(b, CAT_TID_SEQUENCES, &seq);
+    }
     uint8_t s[ROW_KEY_TABLE_ID_SIZE], e[ROW_KEY_TABLE_ID_SIZE];
     if (rc == STRATA_OK) {
         row_key_table_range(id, s, e);
@@ -933,6 +972,7 @@ int cat_create_table(cat_txn *tx, strata_kv_batch *b, const cat_table_def *def,
                                          : STRATA_OK;
     if (rc == STRATA_OK) rc = put_table_row(b, &ti->pub);
     if (rc == STRATA_OK) rc = put_column_rows(b, &ti->pub);
+    if (rc == STRATA_OK) rc = cat_row_count_put(b, &ti->pub, 0);
     if (rc == STRATA_OK)
         rc = put_seq(b, CAT_SEQ_NEXT_TABLE_ID, (int64_t)(tx->next_table_id + need));
     if (rc == STRATA_OK) rc = snap_add_table(tx->work, ti);
@@ -974,7 +1014,9 @@ int cat_truncate_table(cat_txn *tx, strata_kv_batch *b, const char *ns, size_t n
     if (rc) return rc;
     uint8_t s[ROW_KEY_TABLE_ID_SIZE], e[ROW_KEY_TABLE_ID_SIZE];
     row_key_table_range(t->id, s, e);
-    return strata_kv_batch_delete_range(b, s, sizeof s, e, sizeof e);
+    rc = strata_kv_batch_delete_range(b, s, sizeof s, e, sizeof e);
+    if (rc == STRATA_OK) rc = cat_row_count_put(b, t, 0);
+    return rc;
 }
 
 int cat_set_refresh(cat_txn *tx, strata_kv_batch *b, uint32_t table_id, const cat_refresh *r)

@@ -194,6 +194,18 @@ void cat_table_unref(const cat_table *t); /* NULL: no-op */
  * reserved block runs out, in blocks of at least 64K ids. Thread-safe. */
 int cat_rowid_alloc(catalog *c, const cat_table *t, uint64_t n, int64_t *first);
 
+/* ---- exact row counts ---- */
+
+/* The number of rows of t at snap (NULL: latest), kept in system.sequences ("rows.<id>") by
+ * every statement that changes t's rows, in that statement's batch. STRATA_NOTFOUND (no error
+ * recorded) when unknown: system and refreshable tables, tables of databases made before counts
+ * existed (until their next TRUNCATE / DELETE without WHERE). */
+int cat_row_count_get(strata_kv *kv, const strata_kv_snapshot *snap, const cat_table *t,
+                      int64_t *count);
+/* Adds the write of t's row count to b (no-op for system and refreshable tables). REQUIRES: the
+ * caller holds the database's writer lock from reading the old count to committing b. */
+int cat_row_count_put(strata_kv_batch *b, const cat_table *t, int64_t count);
+
 /* ---- DDL ---- */
 
 typedef struct cat_column_def {

@@ -83,6 +83,9 @@
 #define CAT_SEQ_NEXT_TABLE_ID "next_table_id"
 #define CAT_SEQ_NEXT_NS_ID    "next_namespace_id"
 #define CAT_SEQ_ROWID_PREFIX  "rowid."
-#define CAT_ROWID_BLOCK       65536
+/* "rows.<table id>": the exact number of rows of the table, written in the same batch as every
+ * change of its rows. Absent (a table of an older database, or a refreshable table): unknown. */
+#define CAT_SEQ_ROWS_PREFIX "rows."
+#define CAT_ROWID_BLOCK     65536
 
 #endif

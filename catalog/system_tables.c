@@ -117,6 +117,24 @@ int cat_sys_put(strata_kv_batch *b, uint32_t tid, const sql_value *vals)
     return rc;
 }
 
+int cat_sys_get(strata_kv *kv, const strata_kv_snapshot *snap, uint32_t tid, const sql_value *pk,
+                void **val, size_t *vlen)
+{
+    const cat_sys_schema *s = cat_sys_schema_of(tid);
+    if (!ALWAYS(s)) return st_error(STRATA_MISUSE, "catalog: no system table %u", tid);
+    uint8_t key[SYS_KEY_CAP];
+    size_t klen;
+    int rc = sys_key(s, pk, s->npk, key, sizeof key, &klen);
+    if (rc) return rc;
+    strata_kv_read_options ro;
+    memset(&ro, 0, sizeof ro);
+    ro.snapshot = snap;
+    rc = strata_kv_get(kv, &ro, key, klen, val, vlen);
+    if (rc && rc != STRATA_NOTFOUND)
+        return st_error(rc, "catalog: reading system table %u: %s", tid, strata_kv_errmsg());
+    return rc;
+}
+
 int cat_sys_delete(strata_kv_batch *b, uint32_t tid, const sql_value *pk)
 {
     const cat_sys_schema *s = cat_sys_schema_of(tid);

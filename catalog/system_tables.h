@@ -26,6 +26,10 @@ const cat_sys_schema *cat_sys_schema_of(uint32_t tid);
 
 /* Adds put(key(vals), row(vals)) to b; vals has the table's ncols values. */
 int cat_sys_put(strata_kv_batch *b, uint32_t tid, const sql_value *vals);
+/* Reads the row with primary key pk (npk values) at snap (NULL: latest) into *val (free with
+ * strata_kv_free). STRATA_NOTFOUND (no error recorded) if absent. */
+int cat_sys_get(strata_kv *kv, const strata_kv_snapshot *snap, uint32_t tid, const sql_value *pk,
+                void **val, size_t *vlen);
 /* Adds the delete of the row with primary key pk (npk values) to b. */
 int cat_sys_delete(strata_kv_batch *b, uint32_t tid, const sql_value *pk);
 /* Adds a range delete of every row whose primary key starts with pk[0..nprefix) to b. */

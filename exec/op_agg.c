@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/catalog.h"
 #include "exec/op.h"
 #include "util/hash.h"
 
@@ -35,6 +36,8 @@ typedef struct agg_op {
     size_t itab_cap;
     int64_t null_group; /* -1: none yet */
     arena strings;      /* min/max text */
+    /* SELECT count(*) FROM t (no WHERE, no GROUP BY): t's row count from the catalog */
+    const cat_table *count_table;
     /* output */
     int done_input;
     size_t emit_pos;
@@ -367,6 +370,16 @@ static int agg_next(exec_op *op, exec_ctx *ctx, exec_chunk **out)
 {
     agg_op *a = (agg_op *)op;
     int rc;
+    if (!a->done_input && a->count_table) {
+        int64_t n;
+        rc = cat_row_count_get(ctx->kv, ctx->snapshot, a->count_table, &n);
+        if (rc == STRATA_OK) {
+            a->st[0].cnt[0] = n;
+            a->done_input = 1;
+        } else if (rc != STRATA_NOTFOUND) {
+            return exec_error(ctx, rc, "%s", st_errmsg());
+        }
+    }
     if (!a->done_input) {
         for (;;) {
             exec_chunk *c;
@@ -459,8 +472,8 @@ static void agg_destroy(exec_op *op)
 static void agg_explain(const exec_op *op, char *buf, size_t n)
 {
     const agg_op *a = (const agg_op *)op;
-    snprintf(buf, n, "%d keys%s, %d aggregates", a->ngroups, a->int_key ? " (integer)" : "",
-             a->naggs);
+    snprintf(buf, n, "%d keys%s, %d aggregates%s", a->ngroups, a->int_key ? " (integer)" : "",
+             a->naggs, a->count_table ? " [row count]" : "");
 }
 
 static const exec_op_vtab agg_vt = {"HASH_AGGREGATE", agg_open,    agg_next,
@@ -482,6 +495,12 @@ int exec_op_aggregate(exec_ctx *ctx, const plan_node *plan, exec_op *child, exec
     exec_chunk_init(&a->out, plan->ncols, plan->types);
     a->null_group = -1;
     *out = &a->base;
+    const plan_node *in = plan->left;
+    if (a->ngroups == 0 && a->naggs == 1 && plan->u.aggregate.aggs[0].fn == PLAN_AGG_COUNT_STAR &&
+        !plan->u.aggregate.aggs[0].distinct && in && in->kind == PLAN_SCAN &&
+        in->u.scan.table->kind != CAT_KIND_SYSTEM && !in->u.scan.pk_eq && !in->u.scan.pk_lo &&
+        !in->u.scan.pk_hi && !in->u.scan.filter)
+        a->count_table = in->u.scan.table;
     a->int_key = a->ngroups == 1 && sql_type_is_integer(plan->u.aggregate.groups[0]->type) &&
                  plan->types[0] == plan->u.aggregate.groups[0]->type;
     for (int j = 0; j < a->ngroups; j++) {

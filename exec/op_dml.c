@@ -133,6 +133,7 @@ typedef struct dml_op {
     keyset written, deleted;
     row_buf buf;
     int truncate;
+    int64_t delta; /* net rows added by the statement (the table's row count changes by it) */
     int done;
     exec_chunk empty;
     int key_col;
@@ -374,6 +375,7 @@ static int insert_chunk(exec_ctx *ctx, dml_op *d, const exec_chunk *c)
         }
         rc = put_row(ctx, d, key, klen[i], row);
         if (!rc) ctx->changes++;
+        if (!rc) d->delta++;
     }
 out:
     for (size_t i = 0; i < n; i++)
@@ -462,6 +464,7 @@ static int delete_chunk(exec_ctx *ctx, dml_op *d, const exec_chunk *c)
             const exec_str *k = &((const exec_str *)c->cols[d->key_col].data)[r];
             int rc = strata_kv_batch_delete(ctx->batch, exec_str_data(k), k->len);
             if (rc) return exec_kv_error(ctx, rc, "delete");
+            d->delta--;
         }
         ctx->changes++;
     }
@@ -474,6 +477,7 @@ static int dml_open(exec_op *op, exec_ctx *ctx)
 {
     dml_op *d = (dml_op *)op;
     d->done = 0;
+    d->delta = 0;
     if (!ctx->batch)
         return exec_error(ctx, STRATA_MISUSE, "write to %s without a batch", d->t->name);
     if (d->kind == PLAN_INSERT) {
@@ -501,29 +505,49 @@ static int dml_next(exec_op *op, exec_ctx *ctx, exec_chunk **out)
     d->empty.count = 0;
     *out = &d->empty;
     if (d->done) return STRATA_OK;
-    for (;;) {
-        exec_chunk *c;
-        int rc = exec_next(op->child[0], ctx, &c);
-        if (rc) return rc;
-        if (c->count == 0) break;
-        switch (d->kind) {
-        case PLAN_INSERT:
-            rc = insert_chunk(ctx, d, c);
-            break;
-        case PLAN_UPDATE:
-            rc = update_chunk(ctx, d, c);
-            break;
-        default:
-            rc = delete_chunk(ctx, d, c);
-            break;
+    int64_t count = -1; /* the table's row count before the statement; -1 unknown */
+    int rc0 = cat_row_count_get(ctx->kv, ctx->snapshot, d->t, &count);
+    if (rc0 == STRATA_NOTFOUND)
+        count = -1;
+    else if (rc0)
+        return exec_error(ctx, rc0, "%s", st_errmsg());
+    if (d->kind == PLAN_DELETE && d->truncate && count >= 0) {
+        /* DELETE without WHERE: the count says how many rows go; no scan */
+        ctx->changes += count;
+        d->delta = -count;
+    } else {
+        for (;;) {
+            exec_chunk *c;
+            int rc = exec_next(op->child[0], ctx, &c);
+            if (rc) return rc;
+            if (c->count == 0) break;
+            switch (d->kind) {
+            case PLAN_INSERT:
+                rc = insert_chunk(ctx, d, c);
+                break;
+            case PLAN_UPDATE:
+                rc = update_chunk(ctx, d, c);
+                break;
+            default:
+                rc = delete_chunk(ctx, d, c);
+                break;
+            }
+            if (rc) return rc;
         }
-        if (rc) return rc;
     }
     if (d->kind == PLAN_DELETE && d->truncate) {
         uint8_t s[ROW_KEY_TABLE_ID_SIZE], e[ROW_KEY_TABLE_ID_SIZE];
         row_key_table_range(d->t->id, s, e);
         int rc = strata_kv_batch_delete_range(ctx->batch, s, sizeof s, e, sizeof e);
         if (rc) return exec_kv_error(ctx, rc, "delete");
+        rc = cat_row_count_put(ctx->batch, d->t, 0); /* exact again, even if it was unknown */
+        if (rc) return exec_error(ctx, rc, "%s", st_errmsg());
+    } else if (d->delta != 0 && count >= 0) {
+        if (count + d->delta < 0)
+            return exec_error(ctx, STRATA_CORRUPT, "row count of table %s would become %" PRId64,
+                              d->t->name, count + d->delta);
+        int rc = cat_row_count_put(ctx->batch, d->t, count + d->delta);
+        if (rc) return exec_error(ctx, rc, "%s", st_errmsg());
     }
     d->done = 1;
     return STRATA_OK;

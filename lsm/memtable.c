@@ -4,7 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/status.h"
+
+static inline void bloom_pos(st_slice ukey, size_t *w, uint64_t *mask)
+{
+    uint64_t h = st_hash64(ukey.p, ukey.n);
+    *w = (size_t)h & (MEM_BLOOM_WORDS - 1);
+    *mask = (1ull << ((h >> 40) & 63)) | (1ull << ((h >> 46) & 63)) | (1ull << ((h >> 52) & 63));
+}
 
 memtable *mem_new(void)
 {
@@ -15,6 +23,7 @@ memtable *mem_new(void)
     sl_init(&m->list, &m->arena);
     pthread_mutex_init(&m->rd_mu, NULL);
     atomic_init(&m->mem_usage, 0);
+    m->bloom = calloc(MEM_BLOOM_WORDS, sizeof *m->bloom); /* NULL: no filter */
     return m;
 }
 
@@ -32,6 +41,7 @@ void mem_unref(memtable *m)
     free(m->rd_clean);
     pthread_mutex_destroy(&m->rd_mu);
     arena_destroy(&m->arena);
+    free((void *)m->bloom);
     free(m);
 }
 
@@ -104,6 +114,12 @@ void mem_add(memtable *m, uint64_t seq, int kind, st_slice ukey, st_slice value)
         uint8_t *kb = n <= sizeof buf ? buf : malloc(n);
         if (!kb) abort();
         st_slice ik = ikey_build(kb, ukey, seq, kind);
+        if (m->bloom) {
+            size_t w;
+            uint64_t mask;
+            bloom_pos(ukey, &w, &mask);
+            atomic_fetch_or_explicit(&m->bloom[w], mask, memory_order_relaxed);
+        }
         sl_insert(&m->list, ik, value);
         if (kb != buf) free(kb);
         /* entry bytes + node header and ~1.33 links: the data actually buffered (the arena
@@ -163,6 +179,13 @@ int mem_get(memtable *m, st_slice ukey, uint64_t seq, int *kind, uint64_t *found
             rd_unref(l);
             if (clean) return MEM_NONE;
         }
+    }
+    if (m->bloom) {
+        size_t w;
+        uint64_t mask;
+        bloom_pos(ukey, &w, &mask);
+        if ((atomic_load_explicit(&m->bloom[w], memory_order_relaxed) & mask) != mask)
+            return MEM_NONE;
     }
     uint8_t buf[256];
     size_t n = ukey.n + IKEY_TRAILER;

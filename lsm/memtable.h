@@ -51,7 +51,14 @@ typedef struct memtable {
     _Atomic uint64_t max_seq; /* largest sequence added (0 if empty) */
     _Atomic uint64_t num_entries;
     uint64_t log_number; /* the WAL holding this memtable's writes */
+    /* bloom filter of the user keys of every point entry (MEM_BLOOM_WORDS words, 3 bits in one
+     * word per key; NULL if it could not be allocated): mem_get of an absent key (the
+     * duplicate check of every SQL INSERT) skips the skiplist search. Bits are set before the
+     * entry is linked, so a reader that can see an entry sees its bits. */
+    _Atomic uint64_t *bloom;
 } memtable;
+
+#define MEM_BLOOM_WORDS ((size_t)1 << 17) /* 1 MiB, 8M bits */
 
 memtable *mem_new(void);
 void mem_ref(memtable *m);

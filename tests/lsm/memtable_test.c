@@ -33,6 +33,38 @@ static void test_get_versions(void)
     mem_unref(m);
 }
 
+/* Many keys (the key filter is in play): every added key is found, absent keys are not, and an
+ * absent key under a range tombstone still reports the tombstone. */
+static void test_many_keys(void)
+{
+    memtable *m = mem_new();
+    char k[32];
+    for (int i = 0; i < 20000; i++) {
+        int n = snprintf(k, sizeof k, "key%07d", i * 2);
+        mem_add(m, (uint64_t)i + 1, i % 7 ? KIND_PUT : KIND_DELETE, st_slice_make(k, (size_t)n),
+                S("v"));
+    }
+    mem_add(m, 30000, KIND_RANGE_DEL, S("key0000100"), S("key0000200"));
+    int kind, found = 0, absent = 0, tomb = 0;
+    uint64_t fs, ts;
+    st_slice v;
+    for (int i = 0; i < 40000; i++) {
+        int n = snprintf(k, sizeof k, "key%07d", i);
+        int r = mem_get(m, st_slice_make(k, (size_t)n), 40000, &kind, &fs, &v, &ts);
+        if (i % 2 == 0) {
+            found += r == MEM_FOUND && fs == (uint64_t)(i / 2) + 1 &&
+                     kind == ((i / 2) % 7 ? KIND_PUT : KIND_DELETE);
+        } else {
+            absent += r == MEM_NONE;
+            if (i > 100 && i < 200) tomb += ts == 30000;
+        }
+    }
+    CHECK_EQ_INT(found, 20000);
+    CHECK_EQ_INT(absent, 20000);
+    CHECK_EQ_INT(tomb, 50);
+    mem_unref(m);
+}
+
 static void test_range_tombstones(void)
 {
     memtable *m = mem_new();
@@ -142,4 +174,5 @@ static void test_batch_encoding(void)
     strata_kv_batch_free(b);
 }
 
-TEST_MAIN(test_get_versions, test_range_tombstones, test_iterator, test_batch_encoding)
+TEST_MAIN(test_get_versions, test_many_keys, test_range_tombstones, test_iterator,
+          test_batch_encoding)
