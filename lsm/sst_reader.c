@@ -687,6 +687,7 @@ typedef struct sst_iter {
     int status;
     uint8_t *ra_buf; /* read-ahead: blocks [ra_first, ra_first + ra_n), contiguous */
     size_t ra_cap, ra_first, ra_n;
+    size_t run; /* blocks entered in a row by forward moves since the last seek */
 } sst_iter;
 
 static int si_valid(lsm_iter *base)
@@ -731,6 +732,11 @@ static int readahead(sst_iter *it, size_t i)
     return STRATA_OK;
 }
 
+/* Forward block moves in a row before read-ahead starts: a seek followed by a few nexts (one
+ * crossing) reads only the blocks it uses, as LevelDB does; a scan reads ahead from its third
+ * block on (RocksDB's automatic read-ahead waits the same way). */
+#define SST_READAHEAD_AFTER 2
+
 /* Makes block i current (the block iterator is left unpositioned). forward: a sequential scan,
  * which may read ahead. */
 static int enter_block(sst_iter *it, size_t i, int forward)
@@ -741,7 +747,8 @@ static int enter_block(sst_iter *it, size_t i, int forward)
     const idx_entry *e = &r->idx[i];
     int rc;
     int in_ra = it->ra_n && i >= it->ra_first && i < it->ra_first + it->ra_n;
-    if (!in_ra && forward && it->o.readahead > 0) {
+    it->run = forward ? it->run + 1 : 0;
+    if (!in_ra && forward && it->o.readahead > 0 && it->run > SST_READAHEAD_AFTER) {
         cache_handle *h = r->cache ? block_cache_lookup(r->cache, r->file_number, e->off) : NULL;
         if (h) {
             it->cur.h = h;
