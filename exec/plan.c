@@ -19,6 +19,16 @@ plan_node *plan_node_new(arena *a, int kind, int ncols)
     return n;
 }
 
+plan_node *plan_filter_new(arena *a, plan_node *in, plan_expr *cond)
+{
+    plan_node *f = plan_node_new(a, PLAN_FILTER, in->ncols);
+    memcpy(f->types, in->types, sizeof(int) * (size_t)in->ncols);
+    memcpy(f->names, in->names, sizeof(char *) * (size_t)in->ncols);
+    f->left = in;
+    f->u.filter.cond = cond;
+    return f;
+}
+
 plan_expr *plan_expr_new(arena *a, int kind, int type)
 {
     plan_expr *e = arena_alloc(a, sizeof *e);

@@ -330,6 +330,8 @@ struct plan_node {
 
 /* Zeroed node with types/names arrays of ncols allocated in a (names NULL until set). */
 plan_node *plan_node_new(arena *a, int kind, int ncols);
+/* A FILTER node over in (same columns, names and types) keeping the rows where cond is true. */
+plan_node *plan_filter_new(arena *a, plan_node *in, plan_expr *cond);
 /* Zeroed expression. */
 plan_expr *plan_expr_new(arena *a, int kind, int type);
 plan_expr *plan_expr_column(arena *a, int index, int type);

@@ -1478,12 +1478,7 @@ static plan_node *bind_select(sql_binder *b, scope *s, const sql_select *sel)
         plan_expr *c = bind_expr(b, s, sel->where);
         c = as_bool(b, c, &sel->where->tok, "the WHERE condition");
         if (!c) return NULL;
-        plan_node *f = plan_node_new(b->arena, PLAN_FILTER, in->ncols);
-        memcpy(f->types, in->types, sizeof(int) * (size_t)in->ncols);
-        memcpy(f->names, in->names, sizeof(char *) * (size_t)in->ncols);
-        f->left = in;
-        f->u.filter.cond = c;
-        in = f;
+        in = plan_filter_new(b->arena, in, c);
     }
 
     /* the select list, * expanded */
@@ -1669,12 +1664,7 @@ static plan_node *bind_select(sql_binder *b, scope *s, const sql_select *sel)
         }
         in = a;
         if (having) {
-            plan_node *f = plan_node_new(b->arena, PLAN_FILTER, in->ncols);
-            memcpy(f->types, in->types, sizeof(int) * (size_t)in->ncols);
-            memcpy(f->names, in->names, sizeof(char *) * (size_t)in->ncols);
-            f->left = in;
-            f->u.filter.cond = having;
-            in = f;
+            in = plan_filter_new(b->arena, in, having);
         }
     }
 
@@ -2016,12 +2006,7 @@ static plan_node *dml_input(sql_binder *b, const cat_table *t, const sql_expr *w
     plan_expr *c = bind_expr(b, s, where);
     c = as_bool(b, c, &where->tok, "the WHERE condition");
     if (!c) return NULL;
-    plan_node *f = plan_node_new(b->arena, PLAN_FILTER, in->ncols);
-    memcpy(f->types, in->types, sizeof(int) * (size_t)in->ncols);
-    memcpy(f->names, in->names, sizeof(char *) * (size_t)in->ncols);
-    f->left = in;
-    f->u.filter.cond = c;
-    return f;
+    return plan_filter_new(b->arena, in, c);
 }
 
 static int bind_update(sql_binder *b, const sql_stmt *st, sql_bound *out)
