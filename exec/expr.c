@@ -613,24 +613,30 @@ static int get_outer(exec_ctx *ctx, const plan_expr *e, sql_value *out)
         }                                                                                          \
     } while (0)
 
+/* Operands a binary operator does not take: an untyped NULL operand makes the result all NULL;
+ * anything else is "operator does not exist: TYPE op TYPE". */
+static int operand_mismatch(exec_ctx *ctx, exec_expr *x, exec_vector *l, exec_vector *r, size_t n,
+                            const char *op)
+{
+    if (l->type == STRATA_TYPE_NULL || r->type == STRATA_TYPE_NULL) {
+        sql_value nv = sql_null(x->type);
+        broadcast(&x->res, &nv, n);
+        return STRATA_OK;
+    }
+    return exec_error(ctx, STRATA_TYPE, "operator does not exist: %s %s %s", sql_type_name(l->type),
+                      op, sql_type_name(r->type));
+}
+
 static int eval_arith(exec_ctx *ctx, exec_expr *x, int op, exec_vector *l, exec_vector *r, size_t n)
 {
     int ct = plan_arith_type(l->type, r->type);
-    if (ct < 0) {
-        if (l->type == STRATA_TYPE_NULL || r->type == STRATA_TYPE_NULL) {
-            sql_value nv = sql_null(x->type);
-            broadcast(&x->res, &nv, n);
-            return STRATA_OK;
-        }
-        return exec_error(ctx, STRATA_TYPE, "operator does not exist: %s %s %s",
-                          sql_type_name(l->type),
-                          op == PLAN_OP_ADD   ? "+"
-                          : op == PLAN_OP_SUB ? "-"
-                          : op == PLAN_OP_MUL ? "*"
-                          : op == PLAN_OP_DIV ? "/"
-                                              : "%",
-                          sql_type_name(r->type));
-    }
+    if (ct < 0)
+        return operand_mismatch(ctx, x, l, r, n,
+                                op == PLAN_OP_ADD   ? "+"
+                                : op == PLAN_OP_SUB ? "-"
+                                : op == PLAN_OP_MUL ? "*"
+                                : op == PLAN_OP_DIV ? "/"
+                                                    : "%");
     int rc = promote(ctx, l, n, ct, &x->tmp[0], &l);
     if (!rc) rc = promote(ctx, r, n, ct, &x->tmp[1], &r);
     if (rc) return rc;
@@ -977,20 +983,12 @@ static int64_t shl64(int64_t a, int64_t c)
 static int eval_bitwise(exec_ctx *ctx, exec_expr *x, int op, exec_vector *l, exec_vector *r,
                         size_t n)
 {
-    if (!sql_type_is_integer(l->type) || !sql_type_is_integer(r->type)) {
-        if (l->type == STRATA_TYPE_NULL || r->type == STRATA_TYPE_NULL) {
-            sql_value nv = sql_null(x->type);
-            broadcast(&x->res, &nv, n);
-            return STRATA_OK;
-        }
-        return exec_error(ctx, STRATA_TYPE, "operator does not exist: %s %s %s",
-                          sql_type_name(l->type),
-                          op == PLAN_OP_BITAND  ? "&"
-                          : op == PLAN_OP_BITOR ? "|"
-                          : op == PLAN_OP_SHL   ? "<<"
-                                                : ">>",
-                          sql_type_name(r->type));
-    }
+    if (!sql_type_is_integer(l->type) || !sql_type_is_integer(r->type))
+        return operand_mismatch(ctx, x, l, r, n,
+                                op == PLAN_OP_BITAND  ? "&"
+                                : op == PLAN_OP_BITOR ? "|"
+                                : op == PLAN_OP_SHL   ? "<<"
+                                                      : ">>");
     int rc = promote(ctx, l, n, STRATA_TYPE_BIGINT, &x->tmp[0], &l);
     if (!rc) rc = promote(ctx, r, n, STRATA_TYPE_BIGINT, &x->tmp[1], &r);
     if (rc) return rc;
