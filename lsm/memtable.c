@@ -277,12 +277,18 @@ static void mi_destroy(lsm_iter *it)
 }
 
 /* A forward run through sl_gather: batches of entries read with overlapping cache misses. The
- * batch grows from 16 to 512 entries while the run goes on, so a short run (a few keys before
- * another source's) reads little ahead. */
-static int mi_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
+ * batch grows from 16 to MI_RUN_BATCH entries while the run goes on, so a short run (a few keys
+ * before another source's) reads little ahead. The batch lives in thread-local storage (80 KiB,
+ * off the stack); a run started from inside a run's callback on the same thread (another
+ * iterator's bulk read) takes the generic path. */
+#define MI_RUN_BATCH 2048
+
+static _Thread_local sl_entry mi_batch[MI_RUN_BATCH];
+static _Thread_local int mi_in_run;
+
+static int mi_run_batched(sl_iter *si, st_slice limit, lsm_run_fn fn, void *ctx)
 {
-    sl_iter *si = &((mem_iter *)it)->it;
-    sl_entry e[512];
+    sl_entry *e = mi_batch;
     size_t want = 16;
     while (sl_iter_valid(si)) {
         size_t n = sl_gather(si, e, want);
@@ -300,9 +306,18 @@ static int mi_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
             }
         }
         si->node = sl_node_next(e[n - 1].node);
-        if (want < sizeof e / sizeof e[0]) want *= 2;
+        if (want < MI_RUN_BATCH) want *= 2;
     }
     return 0;
+}
+
+static int mi_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
+{
+    if (mi_in_run) return lsm_iter_run_generic(it, limit, fn, ctx);
+    mi_in_run = 1;
+    int rc = mi_run_batched(&((mem_iter *)it)->it, limit, fn, ctx);
+    mi_in_run = 0;
+    return rc;
 }
 
 static const lsm_iter_ops mem_iter_ops = {mi_valid,         mi_first,  mi_last,    mi_seek,
