@@ -330,6 +330,7 @@ oom:
 void strata_kv_iter_free(strata_kv_iter *it)
 {
     if (!it) return;
+    if (it->mem && mem_scan_wants_flush(it->mem)) db_request_flush(it->db, it->mem);
     lsm_iter_destroy(it->mi);
     for (size_t i = 0; i < it->nrds; i++) rd_unref(it->rds[i]);
     mem_unref(it->mem);

@@ -23,6 +23,8 @@ memtable *mem_new(void)
     sl_init(&m->list, &m->arena);
     pthread_mutex_init(&m->rd_mu, NULL);
     atomic_init(&m->mem_usage, 0);
+    atomic_init(&m->scanned, 0);
+    atomic_init(&m->flush_asked, 0);
     m->bloom = calloc(MEM_BLOOM_WORDS, sizeof *m->bloom); /* NULL: no filter */
     return m;
 }
@@ -286,12 +288,22 @@ static void mi_destroy(lsm_iter *it)
 static _Thread_local sl_entry mi_batch[MI_RUN_BATCH];
 static _Thread_local int mi_in_run;
 
-static int mi_run_batched(sl_iter *si, st_slice limit, lsm_run_fn fn, void *ctx)
+int mem_scan_wants_flush(memtable *m)
+{
+    uint64_t read = atomic_load_explicit(&m->scanned, memory_order_relaxed);
+    uint64_t n = atomic_load_explicit(&m->num_entries, memory_order_relaxed);
+    if (read < MEM_SCAN_FLUSH_MIN || read < n) return 0;
+    int no = 0;
+    return atomic_compare_exchange_strong(&m->flush_asked, &no, 1);
+}
+
+static int mi_run_batched(memtable *m, sl_iter *si, st_slice limit, lsm_run_fn fn, void *ctx)
 {
     sl_entry *e = mi_batch;
     size_t want = 16;
     while (sl_iter_valid(si)) {
         size_t n = sl_gather(si, e, want);
+        atomic_fetch_add_explicit(&m->scanned, n, memory_order_relaxed);
         /* the limit is compared per entry only in a batch that reaches it */
         int check = limit.p && ikey_cmp(e[n - 1].key, limit) >= 0;
         for (size_t i = 0; i < n; i++) {
@@ -315,7 +327,8 @@ static int mi_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
 {
     if (mi_in_run) return lsm_iter_run_generic(it, limit, fn, ctx);
     mi_in_run = 1;
-    int rc = mi_run_batched(&((mem_iter *)it)->it, limit, fn, ctx);
+    mem_iter *mi = (mem_iter *)it;
+    int rc = mi_run_batched(mi->m, &mi->it, limit, fn, ctx);
     mi_in_run = 0;
     return rc;
 }
