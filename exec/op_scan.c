@@ -432,46 +432,35 @@ static void put_key(scan_op *s, size_t k, const void *key, size_t klen)
     ((exec_str *)v->data)[k] = exec_heap_str(&v->heap, key, (uint32_t)klen);
 }
 
-/* A full scan's rows come through strata_kv_iter_scan: one callback per row, decoded straight
- * into the chunk. */
-typedef struct scan_fill {
-    exec_ctx *ctx;
-    scan_op *s;
-    size_t k;
-    int rc;
-    int past; /* a key of another table (the iterator's bound makes it impossible; checked) */
-} scan_fill;
-
-static int fill_entry(void *p, const void *key, size_t klen, const void *val, size_t vlen)
-{
-    scan_fill *f = p;
-    scan_op *s = f->s;
-    if (ST_UNLIKELY(klen < ROW_KEY_TABLE_ID_SIZE ||
-                    memcmp(key, s->prefix, ROW_KEY_TABLE_ID_SIZE) != 0)) {
-        f->past = 1;
-        return 1;
-    }
-    int rc = decode_row(f->ctx, s, val, vlen, f->k);
-    if (ST_UNLIKELY(rc)) {
-        f->rc = rc;
-        return 1;
-    }
-    if (s->emit_key) put_key(s, f->k, key, klen);
-    f->k++;
-    return 0;
-}
-
+/* A full scan's rows come in batches (strata_kv_iter_next_batch), decoded straight into the
+ * chunk. */
 static int fill_full(exec_ctx *ctx, scan_op *s)
 {
-    scan_fill f = {ctx, s, 0, 0, 0};
-    strata_kv_iter_scan(s->it, EXEC_VECTOR_SIZE, fill_entry, &f, NULL);
-    if (f.rc) return f.rc;
-    if (f.past || !strata_kv_iter_valid(s->it)) {
-        int rc = strata_kv_iter_status(s->it);
-        if (rc) return exec_kv_error(ctx, rc, "scan");
-        s->done = 1;
+    strata_kv_entry e[256];
+    size_t k = 0;
+    while (k < EXEC_VECTOR_SIZE) {
+        size_t want = EXEC_VECTOR_SIZE - k < 256 ? EXEC_VECTOR_SIZE - k : 256;
+        size_t n = strata_kv_iter_next_batch(s->it, e, want);
+        if (n == 0) {
+            int rc = strata_kv_iter_status(s->it);
+            if (rc) return exec_kv_error(ctx, rc, "scan");
+            s->done = 1;
+            break;
+        }
+        for (size_t i = 0; i < n; i++, k++) {
+            /* the iterator's bound keeps the scan in the table; checked all the same */
+            if (ST_UNLIKELY(e[i].klen < ROW_KEY_TABLE_ID_SIZE ||
+                            memcmp(e[i].key, s->prefix, ROW_KEY_TABLE_ID_SIZE) != 0)) {
+                s->done = 1;
+                s->out.count = k;
+                return STRATA_OK;
+            }
+            int rc = decode_row(ctx, s, e[i].val, e[i].vlen, k);
+            if (ST_UNLIKELY(rc)) return rc;
+            if (s->emit_key) put_key(s, k, e[i].key, e[i].klen);
+        }
     }
-    s->out.count = f.k;
+    s->out.count = k;
     return STRATA_OK;
 }
 

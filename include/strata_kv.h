@@ -187,17 +187,30 @@ const void *strata_kv_iter_value(const strata_kv_iter *it, size_t *vlen);
 /* STRATA_OK, or the error (STRATA_CORRUPT, STRATA_IOERR) that made the iterator invalid. */
 int strata_kv_iter_status(const strata_kv_iter *it);
 
+/* One entry of a bulk read. */
+typedef struct strata_kv_entry {
+    const void *key;
+    size_t klen;
+    const void *val;
+    size_t vlen;
+} strata_kv_entry;
+/* Bulk forward read: out[0..n) = the current entry and the ones after it (n <= max); returns n,
+ * 0 when the iterator is not valid (at the end or the upper bound: check
+ * strata_kv_iter_status). The iterator moves past them; the entries stay valid until the next
+ * call on this iterator. They are those a loop of key / value / next calls would give, in the
+ * same order; a batch is what one data block or one run of keys that a single source holds
+ * gives, decoded without a call per entry through the iterator stack, so fewer than max does
+ * not mean the end: call again until 0. From a backward position it gives one entry. */
+size_t strata_kv_iter_next_batch(strata_kv_iter *it, strata_kv_entry *out, size_t max);
+
 /* Receives one entry of strata_kv_iter_scan. key and value are valid only during the call.
  * Returns 0 to go on; non-zero stops the scan after this entry. */
 typedef int (*strata_kv_scan_fn)(void *ctx, const void *key, size_t klen, const void *val,
                                  size_t vlen);
-/* Bulk forward read: passes the current entry and the ones after it, at most max of them, to
- * fn, and leaves the iterator on the entry after the last one passed (or invalid at the end or
- * the upper bound: then check strata_kv_iter_status). The entries and their order are those of
- * a loop of key / value / next calls; the scan walks each data block and each run of keys that
- * one source holds alone without a call per entry through the merging iterator. *count (may be
- * NULL) receives the number of entries passed. Returns 0, or the non-zero value fn returned.
- * An invalid iterator passes nothing. */
+/* Callback form of strata_kv_iter_next_batch: passes the current entry and the ones after it,
+ * at most max of them, to fn, and leaves the iterator on the entry after the last one passed
+ * (or invalid at the end or the upper bound: then check strata_kv_iter_status). *count (may be
+ * NULL) receives the number of entries passed. Returns 0, or the non-zero value fn returned. */
 int strata_kv_iter_scan(strata_kv_iter *it, size_t max, strata_kv_scan_fn fn, void *ctx,
                         size_t *count);
 

@@ -149,6 +149,28 @@ void block_iter_next(block_iter *it)
     parse_next(it);
 }
 
+int block_iter_restore(block_iter *it, uint32_t cur, uint32_t next, st_slice key, st_slice value)
+{
+    if (key.n > it->kcap) {
+        size_t cap = it->kcap * 2;
+        while (cap < key.n) cap *= 2;
+        uint8_t *nb = malloc(cap);
+        if (!nb) {
+            mark_invalid(it, BI_NOMEM);
+            return -1;
+        }
+        if (it->kbuf != it->sbuf) free(it->kbuf);
+        it->kbuf = nb;
+        it->kcap = cap;
+    }
+    memmove(it->kbuf, key.p, key.n);
+    it->key = st_slice_make(it->kbuf, key.n);
+    it->value = value;
+    it->cur = cur;
+    it->next = next;
+    return 0;
+}
+
 void block_iter_prev(block_iter *it)
 {
     if (!block_iter_valid(it)) return;
@@ -212,4 +234,69 @@ void block_iter_seek(block_iter *it, st_slice target)
     while (!it->corrupt && parse_next(it)) {
         if (ikey_cmp(it->key, target) >= 0) return;
     }
+}
+
+/* dst[0..n) = src[0..n) for the short copies of key rebuilding, without a call. */
+static inline void copy_short(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        memcpy(dst, src, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n > 16 && n <= 32) {
+        memcpy(dst, src, 16);
+        memcpy(dst + n - 16, src + n - 16, 16);
+    } else {
+        memcpy(dst, src, n);
+    }
+}
+
+size_t block_iter_next_batch(block_iter *it, st_slice limit, int check, size_t max, st_slice *keys,
+                             st_slice *vals, uint8_t *kbuf, size_t cap)
+{
+    if (max == 0) return 0;
+    size_t n = 0, used = 0;
+    st_slice k = it->key;
+    if (k.n <= cap) {
+        copy_short(kbuf, k.p, k.n);
+        keys[0] = st_slice_make(kbuf, k.n);
+        used = k.n;
+    } else {
+        keys[0] = k; /* valid while the iterator stays on it */
+    }
+    vals[0] = it->value;
+    n = 1;
+    uint32_t cur = it->cur, next = it->next;
+    const uint8_t *end = it->data + it->restarts;
+    while (n < max && next < it->restarts && used) {
+        const uint8_t *p = it->data + next;
+        uint32_t shared, non_shared, vlen;
+        if (end - p >= 3 && ((p[0] | p[1] | p[2]) & 0x80) == 0) {
+            shared = p[0];
+            non_shared = p[1];
+            vlen = p[2];
+            p += 3;
+        } else if (!(p = get_varint32(p, end, &shared)) ||
+                   !(p = get_varint32(p, end, &non_shared)) || !(p = get_varint32(p, end, &vlen))) {
+            break;
+        }
+        st_slice prev = keys[n - 1];
+        size_t klen = (size_t)shared + non_shared;
+        if (shared > prev.n || (uint64_t)non_shared + vlen > (uint64_t)(end - p) ||
+            klen < IKEY_TRAILER)
+            break;
+        if (used + klen > cap) break;
+        uint8_t *kp = kbuf + used;
+        if (shared) copy_short(kp, prev.p, shared);
+        memcpy(kp + shared, p, non_shared);
+        st_slice nk = st_slice_make(kp, klen);
+        if (check && ikey_cmp(nk, limit) >= 0) break;
+        keys[n] = nk;
+        vals[n] = st_slice_make(p + non_shared, vlen);
+        used += klen;
+        n++;
+        cur = next;
+        next = (uint32_t)(p + non_shared + vlen - it->data);
+    }
+    if (n > 1 && block_iter_restore(it, cur, next, keys[n - 1], vals[n - 1])) return n - 1;
+    return n;
 }

@@ -53,5 +53,18 @@ void block_iter_seek_to_last(block_iter *it);
 void block_iter_seek(block_iter *it, st_slice target);
 void block_iter_next(block_iter *it);
 void block_iter_prev(block_iter *it);
+/* Puts the iterator back on an entry it was on: offsets cur/next, its whole key (copied) and
+ * value. For a caller that read one entry past where it means to stay. 0, or -1 out of memory
+ * (the iterator is then invalid). */
+int block_iter_restore(block_iter *it, uint32_t cur, uint32_t next, st_slice key, st_slice value);
+
+/* A forward batch within the block (lsm/iter.h): keys[0..n) / vals[0..n) = the current entry
+ * and the ones after it while their key is < limit (when check), n <= max; each key is rebuilt
+ * straight into kbuf (cap bytes; the batch stops when the next would not fit, but takes at
+ * least the current entry, whose key may then point into the iterator). The iterator is left
+ * on the last entry returned. A corrupt entry ends the batch before it (the next move reports
+ * it). REQUIRES: valid, and the current entry < limit when check. */
+size_t block_iter_next_batch(block_iter *it, st_slice limit, int check, size_t max, st_slice *keys,
+                             st_slice *vals, uint8_t *kbuf, size_t cap);
 
 #endif

@@ -68,6 +68,13 @@ struct strata_kv_iter {
     buf key;   /* backward: current user key; forward: skip key */
     buf value; /* backward: current value */
     buf seek;  /* scratch for seek targets */
+    buf lim;   /* scratch for batch limits */
+    /* bulk reads: the entries of the last batch are still the caller's; the iterator moves past
+     * them (resolve_pending) at the next call */
+    int pending;
+    lsm_batch *batch;  /* allocated on first use */
+    int clear_known;   /* forward keys < clear_hi lie inside no tombstone fragment */
+    st_slice clear_hi; /* .p NULL: no fragment after the last key checked */
 };
 
 static st_slice seek_key(strata_kv_iter *it, st_slice ukey, uint64_t seq, int kind)
@@ -101,6 +108,8 @@ static uint64_t covering(strata_kv_iter *it, st_slice ukey, const rd_frag **frag
     *also = best && rd_frag_clean(*frag, best) ? it->rd_kid[src] : -1;
     return best;
 }
+
+static void resolve_pending(strata_kv_iter *it);
 
 static void set_error(strata_kv_iter *it, int rc)
 {
@@ -347,17 +356,22 @@ void strata_kv_iter_free(strata_kv_iter *it)
     free(it->key.p);
     free(it->value.p);
     free(it->seek.p);
+    free(it->lim.p);
+    free(it->batch);
     free(it);
 }
 
 int strata_kv_iter_valid(const strata_kv_iter *it)
 {
+    if (it) resolve_pending((strata_kv_iter *)it); /* logically const: the batch is over */
     return it && it->valid;
 }
 
 void strata_kv_iter_seek(strata_kv_iter *it, const void *key, size_t klen)
 {
     if (!it || it->status) return;
+    it->pending = 0;
+    it->clear_known = 0;
     st_slice k = st_slice_make(key, klen);
     if (it->has_lower && st_slice_cmp(k, buf_slice(&it->lower)) < 0) k = buf_slice(&it->lower);
     lsm_iter_seek(it->mi, seek_key(it, k, SEQ_MAX, KIND_SEEK));
@@ -368,6 +382,8 @@ void strata_kv_iter_seek(strata_kv_iter *it, const void *key, size_t klen)
 void strata_kv_iter_seek_to_first(strata_kv_iter *it)
 {
     if (!it || it->status) return;
+    it->pending = 0;
+    it->clear_known = 0;
     if (it->has_lower) {
         strata_kv_iter_seek(it, it->lower.p, it->lower.n);
         return;
@@ -380,6 +396,8 @@ void strata_kv_iter_seek_to_first(strata_kv_iter *it)
 void strata_kv_iter_seek_for_prev(strata_kv_iter *it, const void *key, size_t klen)
 {
     if (!it || it->status) return;
+    it->pending = 0;
+    it->clear_known = 0;
     st_slice k = st_slice_make(key, klen);
     if (it->has_upper && st_slice_cmp(k, buf_slice(&it->upper)) >= 0)
         lsm_iter_seek_for_prev(it->mi, seek_key(it, buf_slice(&it->upper), SEQ_MAX, KIND_SEEK));
@@ -392,6 +410,8 @@ void strata_kv_iter_seek_for_prev(strata_kv_iter *it, const void *key, size_t kl
 void strata_kv_iter_seek_to_last(strata_kv_iter *it)
 {
     if (!it || it->status) return;
+    it->pending = 0;
+    it->clear_known = 0;
     if (it->has_upper)
         lsm_iter_seek_for_prev(it->mi, seek_key(it, buf_slice(&it->upper), SEQ_MAX, KIND_SEEK));
     else
@@ -402,6 +422,7 @@ void strata_kv_iter_seek_to_last(strata_kv_iter *it)
 
 void strata_kv_iter_next(strata_kv_iter *it)
 {
+    if (it) resolve_pending(it);
     if (!it || !it->valid) return;
     if (it->dir < 0) {
         /* it->key holds the current key: go to its first entry, then past it */
@@ -417,7 +438,9 @@ void strata_kv_iter_next(strata_kv_iter *it)
 
 void strata_kv_iter_prev(strata_kv_iter *it)
 {
+    if (it) resolve_pending(it);
     if (!it || !it->valid) return;
+    it->clear_known = 0;
     if (it->dir > 0) {
         /* before every entry of the current key */
         st_slice u = ikey_user(lsm_iter_key(it->mi));
@@ -430,6 +453,7 @@ void strata_kv_iter_prev(strata_kv_iter *it)
 
 const void *strata_kv_iter_key(const strata_kv_iter *it, size_t *klen)
 {
+    resolve_pending((strata_kv_iter *)it);
     if (it->dir > 0) {
         st_slice u = ikey_user(lsm_iter_key(it->mi));
         *klen = u.n;
@@ -441,6 +465,7 @@ const void *strata_kv_iter_key(const strata_kv_iter *it, size_t *klen)
 
 const void *strata_kv_iter_value(const strata_kv_iter *it, size_t *vlen)
 {
+    resolve_pending((strata_kv_iter *)it);
     if (it->dir > 0) {
         st_slice v = lsm_iter_value(it->mi);
         *vlen = v.n;
@@ -452,46 +477,33 @@ const void *strata_kv_iter_value(const strata_kv_iter *it, size_t *vlen)
 
 int strata_kv_iter_status(const strata_kv_iter *it)
 {
+    if (it) resolve_pending((strata_kv_iter *)it);
     return it ? it->status : STRATA_MISUSE;
 }
 
-/* ---- bulk forward scan ---- */
+/* ---- bulk forward reads ---- */
 
-enum { RUN_FULL = 1, RUN_SLOW, RUN_USER, RUN_NOMEM };
-
-typedef struct scan_state {
-    strata_kv_iter *it;
-    strata_kv_scan_fn fn;
-    void *ctx;
-    size_t max, n;
-    int skipping; /* entries of the user key in it->key are older versions: hidden */
-    int user_rc;
-    int clear_known;   /* keys < clear_hi are inside no tombstone fragment */
-    st_slice clear_hi; /* .p NULL: no fragment after the last key checked */
-} scan_state;
-
-/* 1 when no tombstone fragment of any source holds ukey. Keys only grow during a scan, so the
- * gap to the next fragment found for one key serves the following ones with one compare. */
-static int outside_tombstones(scan_state *ss, st_slice u)
+/* 1 when no tombstone fragment of any source holds ukey. Keys only grow going forward, so the
+ * gap to the next fragment found for one key serves the following ones with one compare (reset
+ * by every seek). */
+static int outside_tombstones(strata_kv_iter *it, st_slice u)
 {
-    if (ss->clear_known && (!ss->clear_hi.p || st_slice_cmp(u, ss->clear_hi) < 0)) return 1;
-    strata_kv_iter *it = ss->it;
+    if (it->clear_known && (!it->clear_hi.p || st_slice_cmp(u, it->clear_hi) < 0)) return 1;
     st_slice hi = {0};
     for (size_t i = 0; i < it->nrds; i++) {
         const range_del_list *l = it->rds[i];
         size_t j = rd_lower_bound(l, u);
         if (j >= l->n) continue;
         const rd_frag *f = &l->frags[j];
-        if (st_slice_cmp(f->start, u) <= 0) return 0; /* inside: the slow path decides */
+        if (st_slice_cmp(f->start, u) <= 0) return 0; /* inside: next decides, one by one */
         if (!hi.p || st_slice_cmp(f->start, hi) < 0) hi = f->start;
     }
-    ss->clear_known = 1;
-    ss->clear_hi = hi;
+    it->clear_known = 1;
+    it->clear_hi = hi;
     return 1;
 }
 
-/* u == b[0..n). Keys of one table differ mostly in their last bytes: those are compared first
- * with one load each. */
+/* u == b[0..n), comparing the last bytes first (keys of one table differ there). */
 static inline int same_key(st_slice u, const uint8_t *b, size_t n)
 {
     if (u.n != n) return 0;
@@ -504,94 +516,138 @@ static inline int same_key(st_slice u, const uint8_t *b, size_t n)
     return memcmp(u.p, b, n) == 0;
 }
 
-/* One entry of the merged stream: hidden, passed to the caller, or handed to the slow path. */
-static int scan_entry(void *p, st_slice k, st_slice v)
+/* Moves past the entries of the last batch: the merge position is the last entry the batch
+ * took, it->key the last user key decided (shown, deleted, or an older version). */
+static void resolve_pending(strata_kv_iter *it)
 {
-    scan_state *ss = p;
-    strata_kv_iter *it = ss->it;
-    st_slice u = ikey_user(k);
-    uint64_t tr = ikey_trailer(k);
-    if ((tr >> 8) > it->seq) return 0; /* newer than the view */
-    if (ss->skipping && same_key(u, it->key.p, it->key.n)) return 0;
-    if ((int)(tr & 0xff) != KIND_PUT) {
-        if (buf_set(&it->key, u)) return RUN_NOMEM;
-        ss->skipping = 1;
-        return 0;
+    if (!it->pending) return;
+    it->pending = 0;
+    if (it->dir < 0) {
+        strata_kv_iter_next(it);
+        return;
     }
-    if (it->nrds && !outside_tombstones(ss, u)) return RUN_SLOW;
-    if (ss->n == ss->max) return RUN_FULL;
-    if (u.n >= 8 && u.n <= 16 && it->key.cap >= 16) {
-        /* two overlapping words instead of a call */
-        memcpy(it->key.p, u.p, 8);
-        memcpy(it->key.p + u.n - 8, u.p + u.n - 8, 8);
-        it->key.n = u.n;
-    } else if (buf_set(&it->key, u)) {
-        return RUN_NOMEM;
-    }
-    ss->skipping = 1;
-    ss->n++;
-    int rc = ss->fn(ss->ctx, u.p, u.n, v.p, v.n);
-    if (rc) {
-        ss->user_rc = rc;
-        return RUN_USER;
-    }
-    return 0;
+    lsm_iter_next(it->mi);
+    find_next(it, 1);
 }
 
-/* Passes the current (visible) entry to the caller and moves to the next visible one. */
-static int scan_one(scan_state *ss)
+size_t strata_kv_iter_next_batch(strata_kv_iter *it, strata_kv_entry *out, size_t max)
 {
-    strata_kv_iter *it = ss->it;
+    if (!it || !out || max == 0) return 0;
+    resolve_pending(it);
+    if (!it->valid) return 0;
     size_t kl, vl;
-    const void *k = strata_kv_iter_key(it, &kl);
-    const void *v = strata_kv_iter_value(it, &vl);
-    ss->n++;
-    int rc = ss->fn(ss->ctx, k, kl, v, vl);
-    strata_kv_iter_next(it);
-    return rc;
+    if (it->dir < 0) {
+        /* backward position: the current entry alone */
+        out[0].key = strata_kv_iter_key(it, &kl);
+        out[0].klen = kl;
+        out[0].val = strata_kv_iter_value(it, &vl);
+        out[0].vlen = vl;
+        it->pending = 1;
+        return 1;
+    }
+    /* the merge position is on the current (visible) entry */
+    st_slice u0 = ikey_user(lsm_iter_key(it->mi));
+    st_slice hi = {0}; /* user-key limit: the upper bound, or the next tombstone fragment */
+    if (it->has_upper) hi = buf_slice(&it->upper);
+    if (it->nrds) {
+        if (!outside_tombstones(it, u0)) {
+            out[0].key = u0.p; /* inside a fragment: this one entry, then next decides */
+            out[0].klen = u0.n;
+            st_slice v = lsm_iter_value(it->mi);
+            out[0].val = v.p;
+            out[0].vlen = v.n;
+            if (buf_set(&it->key, u0)) {
+                set_error(it, st_error(STRATA_NOMEM, "strata_kv_iter_next_batch: out of memory"));
+                return 0;
+            }
+            it->pending = 1;
+            return 1;
+        }
+        if (it->clear_hi.p && (!hi.p || st_slice_cmp(it->clear_hi, hi) < 0)) hi = it->clear_hi;
+    }
+    st_slice limit = {0};
+    if (hi.p) {
+        if (hi.n + IKEY_TRAILER > it->lim.cap) {
+            size_t nc = (hi.n + IKEY_TRAILER) * 2;
+            uint8_t *np = realloc(it->lim.p, nc);
+            if (!np) {
+                set_error(it, st_error(STRATA_NOMEM, "strata_kv_iter_next_batch: out of memory"));
+                return 0;
+            }
+            it->lim.p = np;
+            it->lim.cap = nc;
+        }
+        limit = ikey_build(it->lim.p, hi, SEQ_MAX, KIND_SEEK);
+    }
+    if (!it->batch && !(it->batch = malloc(sizeof *it->batch))) {
+        set_error(it, st_error(STRATA_NOMEM, "strata_kv_iter_next_batch: out of memory"));
+        return 0;
+    }
+    lsm_batch *b = it->batch;
+    size_t m = lsm_iter_next_batch(it->mi, limit, max, b);
+    if (m == 0) { /* cannot happen: the current entry is below the limit; be safe */
+        out[0].key = strata_kv_iter_key(it, &kl);
+        out[0].klen = kl;
+        out[0].val = strata_kv_iter_value(it, &vl);
+        out[0].vlen = vl;
+        if (buf_set(&it->key, u0)) return 0;
+        it->pending = 1;
+        return 1;
+    }
+    /* b[0] is the current entry, visible; the others are decided here as find_next would */
+    size_t n = 0;
+    st_slice last = {0}; /* the last user key decided */
+    for (size_t i = 0; i < m; i++) {
+        st_slice k = b->key[i];
+        st_slice uk = ikey_user(k);
+        uint64_t tr = ikey_trailer(k);
+        if ((tr >> 8) > it->seq) continue;                    /* newer than the view: not decided */
+        if (last.p && same_key(uk, last.p, last.n)) continue; /* an older version */
+        last = uk;
+        if ((int)(tr & 0xff) != KIND_PUT) continue; /* a delete hides what follows */
+        out[n].key = uk.p;
+        out[n].klen = uk.n;
+        out[n].val = b->val[i].p;
+        out[n].vlen = b->val[i].n;
+        n++;
+    }
+    if (buf_set(&it->key, last)) {
+        set_error(it, st_error(STRATA_NOMEM, "strata_kv_iter_next_batch: out of memory"));
+        return 0;
+    }
+    it->pending = 1;
+    return n;
 }
 
 int strata_kv_iter_scan(strata_kv_iter *it, size_t max, strata_kv_scan_fn fn, void *ctx,
                         size_t *count)
 {
-    scan_state ss = {.it = it, .fn = fn, .ctx = ctx, .max = max};
+    strata_kv_entry e[256];
+    size_t done = 0;
     int rc = 0;
     if (count) *count = 0;
     if (!it || !fn) return 0;
-    if (it->dir < 0) {
-        /* backward position: the plain calls */
-        while (!rc && it->valid && ss.n < max) rc = scan_one(&ss);
-        goto out;
-    }
-    while (!rc && it->valid && ss.n < max) {
-        /* the merge position is the current visible entry; find_next may reuse it->seek, so the
-         * limit is built again for each run */
-        st_slice limit = {0};
-        if (it->has_upper) limit = seek_key(it, buf_slice(&it->upper), SEQ_MAX, KIND_SEEK);
-        ss.skipping = 0;
-        int r = lsm_iter_run(it->mi, limit, scan_entry, &ss);
-        switch (r) {
-        case 0: /* the end or the upper bound */
-            it->valid = 0;
-            if ((r = lsm_iter_status(it->mi))) set_error(it, r);
-            break;
-        case RUN_FULL: /* on a visible entry */
-            break;
-        case RUN_USER:
-            rc = ss.user_rc;
-            lsm_iter_next(it->mi);
-            find_next(it, 1);
-            break;
-        case RUN_SLOW: /* an entry inside a tombstone fragment: decided as next would */
-            find_next(it, ss.skipping);
-            if (it->valid && ss.n < max) rc = scan_one(&ss);
-            break;
-        default:
-            set_error(it, st_error(STRATA_NOMEM, "strata_kv_iter_scan: out of memory"));
-            break;
+    while (done < max) {
+        size_t want = max - done < 256 ? max - done : 256;
+        size_t n = strata_kv_iter_next_batch(it, e, want);
+        if (n == 0) break;
+        size_t i = 0;
+        for (; i < n && !rc; i++) rc = fn(ctx, e[i].key, e[i].klen, e[i].val, e[i].vlen);
+        done += i;
+        if (rc && i < n) {
+            /* stopped inside the batch: back to the first entry not passed (visible, so a seek
+             * to its key finds it) */
+            uint8_t *k = malloc(e[i].klen ? e[i].klen : 1);
+            if (!k) {
+                set_error(it, st_error(STRATA_NOMEM, "strata_kv_iter_scan: out of memory"));
+                break;
+            }
+            memcpy(k, e[i].key, e[i].klen);
+            strata_kv_iter_seek(it, k, e[i].klen);
+            free(k);
         }
+        if (rc) break;
     }
-out:
-    if (count) *count = ss.n;
+    if (count) *count = done;
     return rc;
 }

@@ -8,13 +8,22 @@
 #ifndef STRATA_LSM_ITER_H
 #define STRATA_LSM_ITER_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "util/slice.h"
 
 typedef struct lsm_iter lsm_iter;
 
-/* Receives one entry of a forward run (see lsm_iter_run); the slices are valid only during the
- * call. Returns 0 to go on, non-zero to stop the run ON this entry (the iterator stays there). */
-typedef int (*lsm_run_fn)(void *ctx, st_slice ikey, st_slice value);
+/* A batch of consecutive entries (see lsm_iter_next_batch). */
+#define LSM_BATCH_MAX       256
+#define LSM_BATCH_KEY_BYTES 8192
+typedef struct lsm_batch {
+    size_t n;
+    st_slice key[LSM_BATCH_MAX]; /* internal keys */
+    st_slice val[LSM_BATCH_MAX];
+    uint8_t kbuf[LSM_BATCH_KEY_BYTES]; /* copies of keys that would not stay valid */
+} lsm_batch;
 
 typedef struct lsm_iter_ops {
     int (*valid)(lsm_iter *it);
@@ -28,8 +37,8 @@ typedef struct lsm_iter_ops {
     st_slice (*value)(lsm_iter *it);
     int (*status)(lsm_iter *it);
     void (*destroy)(lsm_iter *it);
-    /* Optional (NULL: the generic loop of lsm_iter_run_generic): see lsm_iter_run. */
-    int (*run)(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx);
+    /* Optional (NULL: lsm_iter_next_batch_generic, one entry): see lsm_iter_next_batch. */
+    size_t (*next_batch)(lsm_iter *it, st_slice limit, size_t max, lsm_batch *b);
 } lsm_iter_ops;
 
 struct lsm_iter {
@@ -81,21 +90,20 @@ static inline void lsm_iter_destroy(lsm_iter *it)
     if (it) it->ops->destroy(it);
 }
 
-/* The generic forward run: valid / key / compare / fn / next, one entry at a time. */
-int lsm_iter_run_generic(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx);
+/* One entry: the current one, if it is < limit. */
+size_t lsm_iter_next_batch_generic(lsm_iter *it, st_slice limit, size_t max, lsm_batch *b);
 
-/* A forward run: passes each entry from the current position whose internal key is < limit
- * (limit.p == NULL: no limit) to fn, in order, moving past it when fn returns 0. Stops (and
- * returns) when fn returns non-zero — that value is returned and the iterator stays on the entry
- * fn refused — or at the first entry >= limit, or at the end (returns 0; the iterator is then on
- * that entry or invalid: check status). It is the same walk as a loop of next calls; iterators
- * that can do it without a call per entry through the vtable (a block's entries, a level's files,
- * the merging iterator's child that holds the smallest keys) implement `run`.
- * REQUIRES: the iterator was last positioned by seek / seek_to_first / next (forward). */
-static inline int lsm_iter_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
+/* A forward batch: b->key/val[0..n) = the current entry and the ones after it, in order, all
+ * with internal keys < limit (limit.p == NULL: no limit), n <= max and <= LSM_BATCH_MAX; returns
+ * n. The iterator is left ON the last entry returned (next moves past it), or unmoved when n is
+ * 0 (invalid, or the current entry >= limit). The slices stay valid until the iterator moves.
+ * A batch holds what one source gives without a call per entry through the vtable: a run of
+ * one block, of a memtable, or of the merging iterator's child holding the smallest keys; fewer
+ * than max entries does not mean the end. REQUIRES: last positioned by a forward move. */
+static inline size_t lsm_iter_next_batch(lsm_iter *it, st_slice limit, size_t max, lsm_batch *b)
 {
-    return it->ops->run ? it->ops->run(it, limit, fn, ctx)
-                        : lsm_iter_run_generic(it, limit, fn, ctx);
+    return it->ops->next_batch ? it->ops->next_batch(it, limit, max, b)
+                               : lsm_iter_next_batch_generic(it, limit, max, b);
 }
 
 #endif

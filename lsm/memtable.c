@@ -225,10 +225,17 @@ int mem_empty(const memtable *m)
 
 /* ---- iterator ---- */
 
+/* Bulk reads gather entries ahead (sl_gather) into `ahead`: ahead[pos..n) are the entries
+ * from the current node on, in order, while ahead_ok. Every other move drops them. */
+#define MI_AHEAD_MAX 1024
+
 typedef struct mem_iter {
     lsm_iter base;
     memtable *m;
     sl_iter it;
+    sl_entry *ahead; /* [MI_AHEAD_MAX], allocated by the first batch */
+    size_t pos, n, want;
+    int ahead_ok;
 } mem_iter;
 
 static int mi_valid(lsm_iter *it)
@@ -237,26 +244,37 @@ static int mi_valid(lsm_iter *it)
 }
 static void mi_first(lsm_iter *it)
 {
+    ((mem_iter *)it)->ahead_ok = 0;
     sl_iter_seek_to_first(&((mem_iter *)it)->it);
 }
 static void mi_last(lsm_iter *it)
 {
+    ((mem_iter *)it)->ahead_ok = 0;
     sl_iter_seek_to_last(&((mem_iter *)it)->it);
 }
 static void mi_seek(lsm_iter *it, st_slice k)
 {
+    ((mem_iter *)it)->ahead_ok = 0;
     sl_iter_seek(&((mem_iter *)it)->it, k);
 }
 static void mi_seek_for_prev(lsm_iter *it, st_slice k)
 {
+    ((mem_iter *)it)->ahead_ok = 0;
     sl_iter_seek_for_prev(&((mem_iter *)it)->it, k);
 }
 static void mi_next(lsm_iter *it)
 {
-    sl_iter_next(&((mem_iter *)it)->it);
+    mem_iter *mi = (mem_iter *)it;
+    if (mi->ahead_ok && mi->pos + 1 < mi->n) {
+        mi->it.node = mi->ahead[++mi->pos].node;
+        return;
+    }
+    mi->ahead_ok = 0;
+    sl_iter_next(&mi->it);
 }
 static void mi_prev(lsm_iter *it)
 {
+    ((mem_iter *)it)->ahead_ok = 0;
     sl_iter_prev(&((mem_iter *)it)->it);
 }
 static st_slice mi_key(lsm_iter *it)
@@ -275,18 +293,9 @@ static void mi_destroy(lsm_iter *it)
 {
     mem_iter *mi = (mem_iter *)it;
     mem_unref(mi->m);
+    free(mi->ahead);
     free(mi);
 }
-
-/* A forward run through sl_gather: batches of entries read with overlapping cache misses. The
- * batch grows from 16 to MI_RUN_BATCH entries while the run goes on, so a short run (a few keys
- * before another source's) reads little ahead. The batch lives in thread-local storage (80 KiB,
- * off the stack); a run started from inside a run's callback on the same thread (another
- * iterator's bulk read) takes the generic path. */
-#define MI_RUN_BATCH 2048
-
-static _Thread_local sl_entry mi_batch[MI_RUN_BATCH];
-static _Thread_local int mi_in_run;
 
 int mem_scan_wants_flush(memtable *m)
 {
@@ -297,45 +306,55 @@ int mem_scan_wants_flush(memtable *m)
     return atomic_compare_exchange_strong(&m->flush_asked, &no, 1);
 }
 
-static int mi_run_batched(memtable *m, sl_iter *si, st_slice limit, lsm_run_fn fn, void *ctx)
+/* A forward batch from the entries gathered ahead (sl_gather: read with overlapping cache
+ * misses). The read-ahead grows from 16 to MI_AHEAD_MAX entries as it is used up; what a limit
+ * leaves of it serves the next batch. */
+static size_t mi_next_batch(lsm_iter *it, st_slice limit, size_t max, lsm_batch *b)
 {
-    sl_entry *e = mi_batch;
-    size_t want = 16;
-    while (sl_iter_valid(si)) {
-        size_t n = sl_gather(si, e, want);
-        atomic_fetch_add_explicit(&m->scanned, n, memory_order_relaxed);
-        /* the limit is compared per entry only in a batch that reaches it */
-        int check = limit.p && ikey_cmp(e[n - 1].key, limit) >= 0;
-        for (size_t i = 0; i < n; i++) {
-            if (check && ikey_cmp(e[i].key, limit) >= 0) {
-                si->node = e[i].node;
-                return 0;
-            }
-            int rc = fn(ctx, e[i].key, e[i].value);
-            if (rc) {
-                si->node = e[i].node;
-                return rc;
-            }
-        }
-        si->node = sl_node_next(e[n - 1].node);
-        if (want < MI_RUN_BATCH) want *= 2;
-    }
-    return 0;
-}
-
-static int mi_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
-{
-    if (mi_in_run) return lsm_iter_run_generic(it, limit, fn, ctx);
-    mi_in_run = 1;
     mem_iter *mi = (mem_iter *)it;
-    int rc = mi_run_batched(mi->m, &mi->it, limit, fn, ctx);
-    mi_in_run = 0;
-    return rc;
+    sl_iter *si = &mi->it;
+    b->n = 0;
+    if (max == 0 || !sl_iter_valid(si)) return 0;
+    if (max > LSM_BATCH_MAX) max = LSM_BATCH_MAX;
+    if (!mi->ahead_ok || mi->pos >= mi->n) {
+        if (!mi->ahead) {
+            mi->ahead = malloc(MI_AHEAD_MAX * sizeof *mi->ahead);
+            if (!mi->ahead) return lsm_iter_next_batch_generic(it, limit, max, b);
+        }
+        mi->n = sl_gather(si, mi->ahead, mi->want);
+        mi->pos = 0;
+        mi->ahead_ok = 1;
+        if (mi->want < MI_AHEAD_MAX) mi->want *= 2;
+    }
+    const sl_entry *e = mi->ahead + mi->pos;
+    size_t n = mi->n - mi->pos;
+    if (n > max) n = max;
+    if (limit.p && ikey_cmp(e[n - 1].key, limit) >= 0) {
+        size_t lo = 0, hi = n - 1; /* the first entry >= limit */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (ikey_cmp(e[mid].key, limit) >= 0)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        n = lo;
+        if (n == 0) return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        b->key[i] = e[i].key;
+        b->val[i] = e[i].value;
+    }
+    mi->pos += n - 1; /* on the last one returned */
+    si->node = mi->ahead[mi->pos].node;
+    b->n = n;
+    atomic_fetch_add_explicit(&mi->m->scanned, n, memory_order_relaxed);
+    return n;
 }
 
 static const lsm_iter_ops mem_iter_ops = {mi_valid,         mi_first,  mi_last,    mi_seek,
                                           mi_seek_for_prev, mi_next,   mi_prev,    mi_key,
-                                          mi_value,         mi_status, mi_destroy, mi_run};
+                                          mi_value,         mi_status, mi_destroy, mi_next_batch};
 
 lsm_iter *mem_iter_new(memtable *m)
 {
@@ -343,6 +362,10 @@ lsm_iter *mem_iter_new(memtable *m)
     if (!mi) return NULL;
     mi->base.ops = &mem_iter_ops;
     mi->m = m;
+    mi->ahead = NULL;
+    mi->pos = mi->n = 0;
+    mi->want = 16;
+    mi->ahead_ok = 0;
     mem_ref(m);
     sl_iter_init(&mi->it, &m->list);
     return &mi->base;

@@ -396,21 +396,18 @@ static void li_destroy(lsm_iter *it)
     free(l->files);
     free(l);
 }
-/* A forward run over the files: each file's run, then the next file. */
-static int li_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
+/* A forward batch of the current file. */
+static size_t li_next_batch(lsm_iter *it, st_slice limit, size_t max, lsm_batch *b)
 {
     level_iter *l = LI(it);
-    while (li_valid(it)) {
-        int rc = lsm_iter_run(l->cur, limit, fn, ctx);
-        if (rc || lsm_iter_valid(l->cur)) return rc;
-        li_skip_fwd(l);
-    }
-    return 0;
+    b->n = 0;
+    if (!li_valid(it)) return 0;
+    return lsm_iter_next_batch(l->cur, limit, max, b);
 }
 
 static const lsm_iter_ops level_ops = {li_valid,         li_first,  li_last,    li_seek,
                                        li_seek_for_prev, li_next,   li_prev,    li_key,
-                                       li_value,         li_status, li_destroy, li_run};
+                                       li_value,         li_status, li_destroy, li_next_batch};
 
 lsm_iter *tc_level_iter(table_cache *tc, file_meta *const *files, size_t n, int fill_cache)
 {
