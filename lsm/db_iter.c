@@ -15,6 +15,9 @@
  * of that memtable inside the range is newer): it is sought past the fragment too. Both
  * directions.
  *
+ * Read sampling: about every 1 MiB of entries read, the key read is reported to
+ * db_read_sample (read-triggered compaction: several overlapping files charge the newest).
+ *
  * Bounds: keys stay within [lower, upper). Moving forward, the key and value returned point into
  * the children (no copy); moving backward, the value of the key is saved (copied once per
  * key into a reusable buffer) since finding it walks past it.
@@ -65,10 +68,37 @@ struct strata_kv_iter {
     int valid;
     int dir; /* 1 forward, -1 backward */
     int status;
-    buf key;   /* backward: current user key; forward: skip key */
-    buf value; /* backward: current value */
-    buf seek;  /* scratch for seek targets */
+    buf key;             /* backward: current user key; forward: skip key */
+    buf value;           /* backward: current value */
+    buf seek;            /* scratch for seek targets */
+    int64_t sample_left; /* bytes to read before the next read sample */
+    uint64_t rng;
 };
+
+/* Read-triggered compaction (db_read_sample): about every READ_SAMPLE_BYTES of entries read
+ * (key + value, a random period in [0, 2 x READ_SAMPLE_BYTES) as LevelDB's), the user key of
+ * the entry read is sampled; when several files overlap it, the newest is charged. */
+enum { READ_SAMPLE_BYTES = 1 << 20 };
+
+static int64_t sample_period(strata_kv_iter *it)
+{
+    it->rng ^= it->rng << 13;
+    it->rng ^= it->rng >> 7;
+    it->rng ^= it->rng << 17;
+    return (int64_t)(it->rng % (2 * READ_SAMPLE_BYTES));
+}
+
+static void read_sample_slow(strata_kv_iter *it, st_slice ikey)
+{
+    while (it->sample_left < 0) it->sample_left += sample_period(it);
+    db_read_sample(it->db, it->v, ikey_user(ikey));
+}
+
+static inline void read_sample(strata_kv_iter *it, st_slice ikey)
+{
+    it->sample_left -= (int64_t)(ikey.n + lsm_iter_value(it->mi).n);
+    if (it->sample_left < 0) read_sample_slow(it, ikey);
+}
 
 static st_slice seek_key(strata_kv_iter *it, st_slice ukey, uint64_t seq, int kind)
 {
@@ -115,6 +145,7 @@ static void find_next(strata_kv_iter *it, int skipping)
     lsm_iter *mi = it->mi;
     while (lsm_iter_valid(mi)) {
         st_slice k = lsm_iter_key(mi);
+        read_sample(it, k);
         st_slice u = ikey_user(k);
         uint64_t tr = ikey_trailer(k), s = tr >> 8;
         if (it->has_upper && st_slice_cmp(u, buf_slice(&it->upper)) >= 0) break;
@@ -159,6 +190,7 @@ static void find_prev(strata_kv_iter *it)
         uint64_t have_seq = 0;
         while (lsm_iter_valid(mi)) {
             st_slice k = lsm_iter_key(mi);
+            read_sample(it, k);
             st_slice u = ikey_user(k);
             uint64_t tr = ikey_trailer(k), s = tr >> 8;
             if (it->has_lower && st_slice_cmp(u, buf_slice(&it->lower)) < 0) break;
@@ -221,6 +253,8 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
     }
     it->db = db;
     it->dir = 1;
+    it->rng = ((uint64_t)(uintptr_t)it * 0x9e3779b97f4a7c15ULL) | 1;
+    it->sample_left = db->opt.read_triggered_compaction ? sample_period(it) : INT64_MAX;
     if (ro && ro->lower) {
         it->has_lower = 1;
         if (buf_set(&it->lower, st_slice_make(ro->lower, ro->lower_len))) goto oom;
