@@ -228,6 +228,30 @@ static void find_prev(strata_kv_iter *it)
     }
 }
 
+/* 1 when one source's tombstones alone cover f's whole key range, each fragment with a tombstone
+ * visible at the iterator's sequence and newer than every entry of f: no entry of f can show,
+ * so f gets no child (a database emptied by delete_range scans as fast as an empty one). f's
+ * own tombstones stay in it->rds. */
+static int file_hidden(const strata_kv_iter *it, const file_meta *f)
+{
+    uint64_t maxseq = f->global_seq ? f->global_seq : f->max_seq;
+    st_slice s = ikey_user(file_smallest(f)), l = ikey_user(file_largest(f));
+    for (size_t r = 0; r < it->nrds; r++) {
+        const range_del_list *rd = it->rds[r];
+        size_t first = rd_lower_bound(rd, s);
+        if (first >= rd->n || st_slice_cmp(rd->frags[first].start, s) > 0) continue;
+        for (size_t i = first; i < rd->n; i++) {
+            const rd_frag *fr = &rd->frags[i];
+            if (i > first && st_slice_cmp(fr->start, fr[-1].end) != 0) break; /* a gap */
+            size_t k = 0;
+            while (k < fr->nseq && fr->seqs[k] > it->seq) k++; /* invisible: newer */
+            if (k == fr->nseq || fr->seqs[k] <= maxseq) break;
+            if (st_slice_cmp(fr->end, l) > 0) return 1;
+        }
+    }
+    return 0;
+}
+
 /* An iterator that could not be set up (a file missing, unreadable or corrupt): it stays
  * invalid, every positioning call is a no-op, and strata_kv_iter_status reports rc (the message
  * recorded when it failed stays this thread's last error). */
@@ -282,57 +306,7 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
         if (!it->snap) goto oom;
     }
     version *v = it->v;
-    size_t nk = 2 + v->nfiles[0] + STRATA_KV_LEVELS;
-    lsm_iter **kids = malloc(nk * sizeof *kids);
-    uint64_t *ms = malloc(nk * sizeof *ms);
-    if (!kids || !ms) {
-        free(kids);
-        free(ms);
-        goto oom;
-    }
-    size_t n = 0;
     int rc = STRATA_OK;
-    kids[n] = mem_iter_new(it->mem);
-    /* entries newer than it->seq are invisible: the newest visible one is <= it->seq */
-    uint64_t mmax = atomic_load(&it->mem->max_seq);
-    ms[n++] = mmax < it->seq ? mmax : it->seq;
-    if (it->imm) {
-        kids[n] = mem_iter_new(it->imm);
-        ms[n++] = atomic_load(&it->imm->max_seq);
-    }
-    for (size_t i = 0; i < v->nfiles[0] && !rc; i++) {
-        file_meta *f = v->files[0][i];
-        kids[n] = tc_iter(&db->tc, f, fill, &rc);
-        if (kids[n]) ms[n++] = f->global_seq ? f->global_seq : f->max_seq;
-    }
-    for (int l = 1; l < STRATA_KV_LEVELS && !rc; l++) {
-        if (!v->nfiles[l]) continue;
-        uint64_t mx = 0;
-        for (size_t i = 0; i < v->nfiles[l]; i++)
-            if (v->files[l][i]->max_seq > mx) mx = v->files[l][i]->max_seq;
-        kids[n] = tc_level_iter(&db->tc, v->files[l], v->nfiles[l], fill);
-        if (!kids[n]) {
-            rc = st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
-            break;
-        }
-        ms[n++] = mx;
-    }
-    for (size_t i = 0; i < n && !rc; i++)
-        if (!kids[i]) rc = st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
-    if (rc) {
-        for (size_t i = 0; i < n; i++) lsm_iter_destroy(kids[i]);
-        free(kids);
-        free(ms);
-        if (rc == STRATA_NOMEM) {
-            strata_kv_iter_free(it);
-            return NULL;
-        }
-        return failed(it, rc);
-    }
-    it->mi = merge_iter_new(kids, ms, n);
-    free(kids);
-    free(ms);
-    if (!it->mi) goto oom;
     /* range tombstones of every source */
     if (atomic_load(&it->mem->num_rd)) {
         it->rd_kid[it->nrds] = 0;
@@ -354,6 +328,67 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
     }
     for (size_t i = 0; i < it->nrds; i++)
         if (!it->rds[i]) goto oom;
+    size_t nk = 2 + v->nfiles[0] + STRATA_KV_LEVELS, maxl = 0;
+    for (int l = 1; l < STRATA_KV_LEVELS; l++)
+        if (v->nfiles[l] > maxl) maxl = v->nfiles[l];
+    lsm_iter **kids = malloc(nk * sizeof *kids);
+    uint64_t *ms = malloc(nk * sizeof *ms);
+    file_meta **shown = malloc((maxl ? maxl : 1) * sizeof *shown);
+    if (!kids || !ms || !shown) {
+        free(kids);
+        free(ms);
+        free(shown);
+        goto oom;
+    }
+    size_t n = 0;
+    kids[n] = mem_iter_new(it->mem);
+    /* entries newer than it->seq are invisible: the newest visible one is <= it->seq */
+    uint64_t mmax = atomic_load(&it->mem->max_seq);
+    ms[n++] = mmax < it->seq ? mmax : it->seq;
+    if (it->imm) {
+        kids[n] = mem_iter_new(it->imm);
+        ms[n++] = atomic_load(&it->imm->max_seq);
+    }
+    for (size_t i = 0; i < v->nfiles[0] && !rc; i++) {
+        file_meta *f = v->files[0][i];
+        if (it->nrds && file_hidden(it, f)) continue;
+        kids[n] = tc_iter(&db->tc, f, fill, &rc);
+        if (kids[n]) ms[n++] = f->global_seq ? f->global_seq : f->max_seq;
+    }
+    for (int l = 1; l < STRATA_KV_LEVELS && !rc; l++) {
+        size_t ns = 0;
+        uint64_t mx = 0;
+        for (size_t i = 0; i < v->nfiles[l]; i++) {
+            file_meta *f = v->files[l][i];
+            if (it->nrds && file_hidden(it, f)) continue;
+            shown[ns++] = f;
+            if (f->max_seq > mx) mx = f->max_seq;
+        }
+        if (!ns) continue;
+        kids[n] = tc_level_iter(&db->tc, shown, ns, fill);
+        if (!kids[n]) {
+            rc = st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
+            break;
+        }
+        ms[n++] = mx;
+    }
+    for (size_t i = 0; i < n && !rc; i++)
+        if (!kids[i]) rc = st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
+    free(shown);
+    if (rc) {
+        for (size_t i = 0; i < n; i++) lsm_iter_destroy(kids[i]);
+        free(kids);
+        free(ms);
+        if (rc == STRATA_NOMEM) {
+            strata_kv_iter_free(it);
+            return NULL;
+        }
+        return failed(it, rc);
+    }
+    it->mi = merge_iter_new(kids, ms, n);
+    free(kids);
+    free(ms);
+    if (!it->mi) goto oom;
     return it;
 oom:
     st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
