@@ -2,6 +2,7 @@
  * reads that keep consulting several overlapping files (gets, multi-gets, iterators) make the
  * database compact them, although no size or file-count trigger is reached; every key still
  * reads its value. With the option off the shape stays as the writes left it. */
+#include <pthread.h>
 #include <time.h>
 
 #include "test.h"
@@ -356,5 +357,83 @@ static void test_level1_file(void)
     free(dir);
 }
 
+/* Readers (gets, multi-gets, scans) charging files from several threads while a writer keeps
+ * flushing new overlapping L0 files and the background thread compacts: no error, and every
+ * read sees a value of the key. */
+static strata_kv *conc_db;
+static int conc_stop, conc_errors;
+
+static void *conc_reader(void *arg)
+{
+    long mode = (long)arg;
+    char k[16];
+    while (!__atomic_load_n(&conc_stop, __ATOMIC_ACQUIRE)) {
+        if (mode == 2) {
+            strata_kv_iter *it = strata_kv_iter_new(conc_db, NULL);
+            int n = 0;
+            for (strata_kv_iter_seek_to_first(it); strata_kv_iter_valid(it);
+                 strata_kv_iter_next(it)) {
+                size_t kl, vl;
+                const char *kp = strata_kv_iter_key(it, &kl);
+                const char *vp = strata_kv_iter_value(it, &vl);
+                key_of(k, n++);
+                if (kl != strlen(k) || memcmp(kp, k, kl) != 0 || vl < 12 ||
+                    memcmp(vp + 6, k + 3, 6) != 0)
+                    __atomic_fetch_add(&conc_errors, 1, __ATOMIC_RELAXED);
+            }
+            if (n != NKEYS || strata_kv_iter_status(it))
+                __atomic_fetch_add(&conc_errors, 1, __ATOMIC_RELAXED);
+            strata_kv_iter_free(it);
+            continue;
+        }
+        if (mode == 1) {
+            multi_get_pass(conc_db);
+            continue;
+        }
+        for (int i = 0; i < NKEYS; i += 3) {
+            key_of(k, i);
+            void *v = NULL;
+            size_t n = 0;
+            int rc = strata_kv_get(conc_db, NULL, k, strlen(k), &v, &n);
+            if (rc != STRATA_OK || n < 12 || memcmp((char *)v + 6, k + 3, 6) != 0)
+                __atomic_fetch_add(&conc_errors, 1, __ATOMIC_RELAXED);
+            strata_kv_free(v);
+        }
+    }
+    return NULL;
+}
+
+static void test_concurrent(void)
+{
+    char *dir = test_tmpdir("rc_conc");
+    strata_kv_options o;
+    small_options(&o, 1, 1);
+    conc_db = open_db(dir, &o);
+    build_overlapping_l0(conc_db);
+    pthread_t r[3];
+    for (long i = 0; i < 3; i++) pthread_create(&r[i], NULL, conc_reader, (void *)i);
+    char k[16], v[64];
+    for (int round = 0; round < 6; round++) {
+        for (int i = round; i < NKEYS; i += 7) {
+            key_of(k, i);
+            snprintf(v, sizeof v, "value-%06d-rewrite-%d", i, round);
+            CHECK_EQ_INT(strata_kv_put(conc_db, k, strlen(k), v, strlen(v)), STRATA_OK);
+        }
+        CHECK_EQ_INT(strata_kv_flush(conc_db), STRATA_OK);
+    }
+    /* keep reading until the reads drained L0 (the readers charge the new files too) */
+    for (int i = 0; i < 20000 && level_files(conc_db, 0) > 0; i++) {
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    __atomic_store_n(&conc_stop, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < 3; i++) pthread_join(r[i], NULL);
+    CHECK_EQ_INT(conc_errors, 0);
+    CHECK_EQ_INT(level_files(conc_db, 0), 0);
+    CHECK_EQ_INT(strata_kv_close(conc_db), STRATA_OK);
+    strata_kv_destroy(dir);
+    free(dir);
+}
+
 TEST_MAIN(test_gets_drain_l0, test_multi_gets_drain_l0, test_scans_drain_l0, test_seeks_drain_l0,
-          test_background, test_option_off, test_level1_file)
+          test_background, test_option_off, test_level1_file, test_concurrent)
