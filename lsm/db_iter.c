@@ -68,10 +68,12 @@ struct strata_kv_iter {
     int valid;
     int dir; /* 1 forward, -1 backward */
     int status;
-    buf key;             /* backward: current user key; forward: skip key */
-    buf value;           /* backward: current value */
-    buf seek;            /* scratch for seek targets */
-    int64_t sample_left; /* bytes to read before the next read sample */
+    buf key;   /* backward: current user key; forward: skip key */
+    buf value; /* backward: current value */
+    buf seek;  /* scratch for seek targets */
+
+    /* read sampling (read-triggered compaction) */
+    int64_t sample_left; /* bytes to read before the next sample */
     uint64_t rng;
 };
 
