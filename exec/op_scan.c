@@ -411,6 +411,49 @@ static void put_key(scan_op *s, size_t k, const void *key, size_t klen)
     ((exec_str *)v->data)[k] = exec_heap_str(&v->heap, key, (uint32_t)klen);
 }
 
+/* A full scan's rows come through strata_kv_iter_scan: one callback per row, decoded straight
+ * into the chunk. */
+typedef struct scan_fill {
+    exec_ctx *ctx;
+    scan_op *s;
+    size_t k;
+    int rc;
+    int past; /* a key of another table (the iterator's bound makes it impossible; checked) */
+} scan_fill;
+
+static int fill_entry(void *p, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    scan_fill *f = p;
+    scan_op *s = f->s;
+    if (ST_UNLIKELY(klen < ROW_KEY_TABLE_ID_SIZE ||
+                    memcmp(key, s->prefix, ROW_KEY_TABLE_ID_SIZE) != 0)) {
+        f->past = 1;
+        return 1;
+    }
+    int rc = decode_row(f->ctx, s, val, vlen, f->k);
+    if (ST_UNLIKELY(rc)) {
+        f->rc = rc;
+        return 1;
+    }
+    if (s->emit_key) put_key(s, f->k, key, klen);
+    f->k++;
+    return 0;
+}
+
+static int fill_full(exec_ctx *ctx, scan_op *s)
+{
+    scan_fill f = {ctx, s, 0, 0, 0};
+    strata_kv_iter_scan(s->it, EXEC_VECTOR_SIZE, fill_entry, &f, NULL);
+    if (f.rc) return f.rc;
+    if (f.past || !strata_kv_iter_valid(s->it)) {
+        int rc = strata_kv_iter_status(s->it);
+        if (rc) return exec_kv_error(ctx, rc, "scan");
+        s->done = 1;
+    }
+    s->out.count = f.k;
+    return STRATA_OK;
+}
+
 static int fill(exec_ctx *ctx, scan_op *s)
 {
     exec_chunk_reset(&s->out);
@@ -466,6 +509,7 @@ static int fill(exec_ctx *ctx, scan_op *s)
         return rc;
     }
     if (s->mode == 3) return fill_in(ctx, s);
+    if (s->mode == 0) return fill_full(ctx, s);
     strata_kv_iter *it = s->it;
     if (s->mode == 2 && s->cur_end_len == 0) {
         if (!next_vnode(s)) {

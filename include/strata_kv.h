@@ -190,6 +190,20 @@ const void *strata_kv_iter_value(const strata_kv_iter *it, size_t *vlen);
 /* STRATA_OK, or the error (STRATA_CORRUPT, STRATA_IOERR) that made the iterator invalid. */
 int strata_kv_iter_status(const strata_kv_iter *it);
 
+/* Receives one entry of strata_kv_iter_scan. key and value are valid only during the call.
+ * Returns 0 to go on; non-zero stops the scan after this entry. */
+typedef int (*strata_kv_scan_fn)(void *ctx, const void *key, size_t klen, const void *val,
+                                 size_t vlen);
+/* Bulk forward read: passes the current entry and the ones after it, at most max of them, to
+ * fn, and leaves the iterator on the entry after the last one passed (or invalid at the end or
+ * the upper bound: then check strata_kv_iter_status). The entries and their order are those of
+ * a loop of key / value / next calls; the scan walks each data block and each run of keys that
+ * one source holds alone without a call per entry through the merging iterator. *count (may be
+ * NULL) receives the number of entries passed. Returns 0, or the non-zero value fn returned.
+ * An invalid iterator passes nothing. */
+int strata_kv_iter_scan(strata_kv_iter *it, size_t max, strata_kv_scan_fn fn, void *ctx,
+                        size_t *count);
+
 /* ---- bulk load (refresh staging) ----
  * An SST writer builds a file from keys added in strictly increasing order, with no WAL.
  * strata_kv_ingest adds the finished files AND an optional batch in one version edit: after a

@@ -524,3 +524,137 @@ int strata_kv_iter_status(const strata_kv_iter *it)
 {
     return it ? it->status : STRATA_MISUSE;
 }
+
+/* ---- bulk forward scan ---- */
+
+enum { RUN_FULL = 1, RUN_SLOW, RUN_USER, RUN_NOMEM };
+
+typedef struct scan_state {
+    strata_kv_iter *it;
+    strata_kv_scan_fn fn;
+    void *ctx;
+    size_t max, n;
+    int skipping; /* entries of the user key in it->key are older versions: hidden */
+    int user_rc;
+    int clear_known;   /* keys < clear_hi are inside no tombstone fragment */
+    st_slice clear_hi; /* .p NULL: no fragment after the last key checked */
+} scan_state;
+
+/* 1 when no tombstone fragment of any source holds ukey. Keys only grow during a scan, so the
+ * gap to the next fragment found for one key serves the following ones with one compare. */
+static int outside_tombstones(scan_state *ss, st_slice u)
+{
+    if (ss->clear_known && (!ss->clear_hi.p || st_slice_cmp(u, ss->clear_hi) < 0)) return 1;
+    strata_kv_iter *it = ss->it;
+    st_slice hi = {0};
+    for (size_t i = 0; i < it->nrds; i++) {
+        const range_del_list *l = it->rds[i];
+        size_t j = rd_lower_bound(l, u);
+        if (j >= l->n) continue;
+        const rd_frag *f = &l->frags[j];
+        if (st_slice_cmp(f->start, u) <= 0) return 0; /* inside: the slow path decides */
+        if (!hi.p || st_slice_cmp(f->start, hi) < 0) hi = f->start;
+    }
+    ss->clear_known = 1;
+    ss->clear_hi = hi;
+    return 1;
+}
+
+/* u == b[0..n). Keys of one table differ mostly in their last bytes: those are compared first
+ * with one load each. */
+static inline int same_key(st_slice u, const uint8_t *b, size_t n)
+{
+    if (u.n != n) return 0;
+    if (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, u.p + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        if (x != y) return 0;
+    }
+    return memcmp(u.p, b, n) == 0;
+}
+
+/* One entry of the merged stream: hidden, passed to the caller, or handed to the slow path. */
+static int scan_entry(void *p, st_slice k, st_slice v)
+{
+    scan_state *ss = p;
+    strata_kv_iter *it = ss->it;
+    st_slice u = ikey_user(k);
+    uint64_t tr = ikey_trailer(k);
+    if ((tr >> 8) > it->seq) return 0; /* newer than the view */
+    if (ss->skipping && same_key(u, it->key.p, it->key.n)) return 0;
+    if ((int)(tr & 0xff) != KIND_PUT) {
+        if (buf_set(&it->key, u)) return RUN_NOMEM;
+        ss->skipping = 1;
+        return 0;
+    }
+    if (it->nrds && !outside_tombstones(ss, u)) return RUN_SLOW;
+    if (ss->n == ss->max) return RUN_FULL;
+    if (buf_set(&it->key, u)) return RUN_NOMEM;
+    ss->skipping = 1;
+    ss->n++;
+    int rc = ss->fn(ss->ctx, u.p, u.n, v.p, v.n);
+    if (rc) {
+        ss->user_rc = rc;
+        return RUN_USER;
+    }
+    return 0;
+}
+
+/* Passes the current (visible) entry to the caller and moves to the next visible one. */
+static int scan_one(scan_state *ss)
+{
+    strata_kv_iter *it = ss->it;
+    size_t kl, vl;
+    const void *k = strata_kv_iter_key(it, &kl);
+    const void *v = strata_kv_iter_value(it, &vl);
+    ss->n++;
+    int rc = ss->fn(ss->ctx, k, kl, v, vl);
+    strata_kv_iter_next(it);
+    return rc;
+}
+
+int strata_kv_iter_scan(strata_kv_iter *it, size_t max, strata_kv_scan_fn fn, void *ctx,
+                        size_t *count)
+{
+    scan_state ss = {.it = it, .fn = fn, .ctx = ctx, .max = max};
+    int rc = 0;
+    if (count) *count = 0;
+    if (!it || !fn) return 0;
+    if (it->dir < 0) {
+        /* backward position: the plain calls */
+        while (!rc && it->valid && ss.n < max) rc = scan_one(&ss);
+        goto out;
+    }
+    while (!rc && it->valid && ss.n < max) {
+        /* the merge position is the current visible entry; find_next may reuse it->seek, so the
+         * limit is built again for each run */
+        st_slice limit = {0};
+        if (it->has_upper) limit = seek_key(it, buf_slice(&it->upper), SEQ_MAX, KIND_SEEK);
+        ss.skipping = 0;
+        int r = lsm_iter_run(it->mi, limit, scan_entry, &ss);
+        switch (r) {
+        case 0: /* the end or the upper bound */
+            it->valid = 0;
+            if ((r = lsm_iter_status(it->mi))) set_error(it, r);
+            break;
+        case RUN_FULL: /* on a visible entry */
+            break;
+        case RUN_USER:
+            rc = ss.user_rc;
+            lsm_iter_next(it->mi);
+            find_next(it, 1);
+            break;
+        case RUN_SLOW: /* an entry inside a tombstone fragment: decided as next would */
+            find_next(it, ss.skipping);
+            if (it->valid && ss.n < max) rc = scan_one(&ss);
+            break;
+        default:
+            set_error(it, st_error(STRATA_NOMEM, "strata_kv_iter_scan: out of memory"));
+            break;
+        }
+    }
+out:
+    if (count) *count = ss.n;
+    return rc;
+}

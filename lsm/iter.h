@@ -12,6 +12,10 @@
 
 typedef struct lsm_iter lsm_iter;
 
+/* Receives one entry of a forward run (see lsm_iter_run); the slices are valid only during the
+ * call. Returns 0 to go on, non-zero to stop the run ON this entry (the iterator stays there). */
+typedef int (*lsm_run_fn)(void *ctx, st_slice ikey, st_slice value);
+
 typedef struct lsm_iter_ops {
     int (*valid)(lsm_iter *it);
     void (*seek_to_first)(lsm_iter *it);
@@ -24,6 +28,8 @@ typedef struct lsm_iter_ops {
     st_slice (*value)(lsm_iter *it);
     int (*status)(lsm_iter *it);
     void (*destroy)(lsm_iter *it);
+    /* Optional (NULL: the generic loop of lsm_iter_run_generic): see lsm_iter_run. */
+    int (*run)(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx);
 } lsm_iter_ops;
 
 struct lsm_iter {
@@ -73,6 +79,23 @@ static inline int lsm_iter_status(lsm_iter *it)
 static inline void lsm_iter_destroy(lsm_iter *it)
 {
     if (it) it->ops->destroy(it);
+}
+
+/* The generic forward run: valid / key / compare / fn / next, one entry at a time. */
+int lsm_iter_run_generic(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx);
+
+/* A forward run: passes each entry from the current position whose internal key is < limit
+ * (limit.p == NULL: no limit) to fn, in order, moving past it when fn returns 0. Stops (and
+ * returns) when fn returns non-zero — that value is returned and the iterator stays on the entry
+ * fn refused — or at the first entry >= limit, or at the end (returns 0; the iterator is then on
+ * that entry or invalid: check status). It is the same walk as a loop of next calls; iterators
+ * that can do it without a call per entry through the vtable (a block's entries, a level's files,
+ * the merging iterator's child that holds the smallest keys) implement `run`.
+ * REQUIRES: the iterator was last positioned by seek / seek_to_first / next (forward). */
+static inline int lsm_iter_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
+{
+    return it->ops->run ? it->ops->run(it, limit, fn, ctx)
+                        : lsm_iter_run_generic(it, limit, fn, ctx);
 }
 
 #endif

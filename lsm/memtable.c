@@ -276,9 +276,38 @@ static void mi_destroy(lsm_iter *it)
     free(mi);
 }
 
-static const lsm_iter_ops mem_iter_ops = {mi_valid,         mi_first,  mi_last,   mi_seek,
-                                          mi_seek_for_prev, mi_next,   mi_prev,   mi_key,
-                                          mi_value,         mi_status, mi_destroy};
+/* A forward run through sl_gather: batches of entries read with overlapping cache misses. The
+ * batch grows from 16 to 512 entries while the run goes on, so a short run (a few keys before
+ * another source's) reads little ahead. */
+static int mi_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
+{
+    sl_iter *si = &((mem_iter *)it)->it;
+    sl_entry e[512];
+    size_t want = 16;
+    while (sl_iter_valid(si)) {
+        size_t n = sl_gather(si, e, want);
+        /* the limit is compared per entry only in a batch that reaches it */
+        int check = limit.p && ikey_cmp(e[n - 1].key, limit) >= 0;
+        for (size_t i = 0; i < n; i++) {
+            if (check && ikey_cmp(e[i].key, limit) >= 0) {
+                si->node = e[i].node;
+                return 0;
+            }
+            int rc = fn(ctx, e[i].key, e[i].value);
+            if (rc) {
+                si->node = e[i].node;
+                return rc;
+            }
+        }
+        si->node = sl_node_next(e[n - 1].node);
+        if (want < sizeof e / sizeof e[0]) want *= 2;
+    }
+    return 0;
+}
+
+static const lsm_iter_ops mem_iter_ops = {mi_valid,         mi_first,  mi_last,    mi_seek,
+                                          mi_seek_for_prev, mi_next,   mi_prev,    mi_key,
+                                          mi_value,         mi_status, mi_destroy, mi_run};
 
 lsm_iter *mem_iter_new(memtable *m)
 {

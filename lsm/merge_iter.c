@@ -196,9 +196,34 @@ static void m_destroy(lsm_iter *it)
     free(m);
 }
 
+/* A forward run: the child holding the smallest key runs up to the smallest key of the others
+ * (or the caller's limit), with no heap work per entry; then the heap is fixed once and the
+ * child now in front runs. Runs are long when the children hold disjoint key ranges (a level
+ * after compaction, or a memtable whose keys sort after a file's). */
+static int m_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
+{
+    merge_iter *m = (merge_iter *)it;
+    if (m->dir < 0) return lsm_iter_run_generic(it, limit, fn, ctx);
+    while (m->nheap > 0 && m->status == STRATA_OK) {
+        lsm_iter *top = m->kids[m->heap[0]];
+        st_slice lim = limit;
+        if (m->nheap > 1) {
+            size_t c = m->heap[1];
+            if (m->nheap > 2 && before(m, m->heap[2], c)) c = m->heap[2];
+            st_slice k2 = lsm_iter_key(m->kids[c]);
+            if (!lim.p || ikey_cmp(k2, lim) < 0) lim = k2;
+        }
+        if (limit.p && ikey_cmp(lsm_iter_key(top), limit) >= 0) return 0;
+        int rc = lsm_iter_run(top, lim, fn, ctx);
+        fix_top(m);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 static const lsm_iter_ops merge_ops = {m_valid,         m_seek_to_first, m_seek_to_last, m_seek,
                                        m_seek_for_prev, m_next,          m_prev,         m_key,
-                                       m_value,         m_status,        m_destroy};
+                                       m_value,         m_status,        m_destroy,      m_run};
 
 lsm_iter *merge_iter_new(lsm_iter **children, const uint64_t *max_seqs, size_t n)
 {

@@ -206,3 +206,84 @@ void sl_iter_seek_to_last(sl_iter *it)
     sl_node *x = find_last(it->list);
     it->node = x == it->list->head ? NULL : x;
 }
+
+sl_node *sl_node_next(const sl_node *n)
+{
+    return node_next((sl_node *)n, 0);
+}
+
+#define SL_GATHER_LEVEL 2 /* stretches start at nodes taller than this: about one in 16 */
+#define SL_GATHER_WAYS  16
+#define SL_GATHER_CAP   64 /* nodes a stretch may hold; a longer one is cut there */
+
+size_t sl_gather(const sl_iter *it, sl_entry *out, size_t max)
+{
+    sl_node *c = it->node;
+    if (!c || max == 0) return 0;
+    const skiplist *s = it->list;
+    int level = atomic_load_explicit(&s->max_height, memory_order_relaxed) - 1;
+    size_t n = 0;
+    if (level < SL_GATHER_LEVEL || max < 2 * SL_GATHER_CAP) {
+        for (; c && n < max; c = node_next(c, 0))
+            out[n++] = (sl_entry){c, node_key(c), st_slice_make(c->key + c->klen, c->vlen)};
+        return n;
+    }
+    /* the first node at level SL_GATHER_LEVEL that is >= c */
+    st_slice key = node_key(c);
+    sl_node *x = s->head;
+    for (;;) {
+        sl_node *next = node_next(x, level);
+        if (next && next != c && sl_cmp(node_key(next), key) < 0) {
+            x = next;
+        } else if (level == SL_GATHER_LEVEL) {
+            break;
+        } else {
+            level--;
+        }
+    }
+    sl_node *start[SL_GATHER_WAYS + 1];
+    size_t ways = 0;
+    sl_node *b = node_next(x, SL_GATHER_LEVEL);
+    if (b == c) b = node_next(c, SL_GATHER_LEVEL);
+    start[ways++] = c;
+    while (ways <= SL_GATHER_WAYS && ways * SL_GATHER_CAP < 2 * max) {
+        start[ways++] = b;
+        if (!b) break;
+        b = node_next(b, SL_GATHER_LEVEL);
+    }
+    if (start[ways - 1] == NULL || ways > SL_GATHER_WAYS)
+        ways--; /* start[ways] ends the last stretch */
+    else
+        start[ways] = NULL; /* the last stretch runs to the end of the list (cut at the cap) */
+    /* walk every stretch one node per round: the misses of a round overlap */
+    static _Thread_local sl_node *buf[SL_GATHER_WAYS][SL_GATHER_CAP];
+    size_t cnt[SL_GATHER_WAYS];
+    sl_node *cur[SL_GATHER_WAYS];
+    size_t active = ways;
+    for (size_t j = 0; j < ways; j++) {
+        cnt[j] = 0;
+        cur[j] = start[j];
+    }
+    while (active) {
+        active = 0;
+        for (size_t j = 0; j < ways; j++) {
+            sl_node *p = cur[j];
+            if (!p || p == start[j + 1] || cnt[j] == SL_GATHER_CAP) continue;
+            buf[j][cnt[j]++] = p;
+            /* the key and value bytes follow the links: their lines too, for the reader */
+            __builtin_prefetch(p->key + p->klen);
+            sl_node *q = node_next(p, 0);
+            if (q) __builtin_prefetch(q);
+            cur[j] = q;
+            active++;
+        }
+    }
+    for (size_t j = 0; j < ways && n < max; j++) {
+        for (size_t i = 0; i < cnt[j] && n < max; i++) {
+            sl_node *p = buf[j][i];
+            out[n++] = (sl_entry){p, node_key(p), st_slice_make(p->key + p->klen, p->vlen)};
+        }
+        if (cur[j] && cur[j] != start[j + 1]) break; /* cut: what follows is not contiguous */
+    }
+    return n;
+}

@@ -56,4 +56,18 @@ void sl_iter_seek_for_prev(sl_iter *it, st_slice ikey); /* last entry <= ikey */
 void sl_iter_seek_to_first(sl_iter *it);
 void sl_iter_seek_to_last(sl_iter *it);
 
+/* One entry gathered by sl_gather. */
+typedef struct sl_entry {
+    sl_node *node; /* to put an iterator there: it->node = node */
+    st_slice key, value;
+} sl_entry;
+/* Reads the entries from it's position on, in order, into out[0..n) (n <= max; fewer only at
+ * the end of the list or of a stretch it could not finish) and returns n; it does not move.
+ * A scan that walks node after node waits for one cache miss per node (keys sort in another
+ * order than the nodes were allocated in); sl_gather walks up to SL_GATHER_WAYS stretches of the
+ * list at once, each starting at one of the taller nodes that follow the position, so their
+ * misses overlap. Safe with a concurrent writer (what a stretch sees is what a walk would). */
+size_t sl_gather(const sl_iter *it, sl_entry *out, size_t max);
+sl_node *sl_node_next(const sl_node *n);
+
 #endif

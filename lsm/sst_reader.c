@@ -912,9 +912,29 @@ static void si_destroy(lsm_iter *base)
     free(it);
 }
 
+/* A forward run block by block: within a block the entries are walked by the block iterator
+ * directly, and the limit is compared per entry only in the block whose last key (the index key)
+ * reaches it. */
+static int si_run(lsm_iter *base, st_slice limit, lsm_run_fn fn, void *ctx)
+{
+    sst_iter *it = (sst_iter *)base;
+    while (si_valid(base)) {
+        block_iter *b = &it->bit;
+        int check = limit.p && ikey_cmp(it->r->idx[it->bi].key, limit) >= 0;
+        do {
+            if (check && ikey_cmp(b->key, limit) >= 0) return 0;
+            int rc = fn(ctx, b->key, b->value);
+            if (rc) return rc;
+            block_iter_next(b);
+        } while (block_iter_valid(b));
+        skip_forward(it);
+    }
+    return 0;
+}
+
 static const lsm_iter_ops sst_iter_ops = {
     si_valid, si_seek_to_first, si_seek_to_last, si_seek,   si_seek_for_prev, si_next,
-    si_prev,  si_key,           si_value,        si_status, si_destroy,
+    si_prev,  si_key,           si_value,        si_status, si_destroy,       si_run,
 };
 
 lsm_iter *sst_reader_iter(sst_reader *r, const sst_iter_options *o)

@@ -227,9 +227,9 @@ static void gi_destroy(lsm_iter *it)
     free(GI(it)->buf);
     free(it);
 }
-static const lsm_iter_ops gseq_ops = {gi_valid,         gi_first,  gi_last,   gi_seek,
-                                      gi_seek_for_prev, gi_next,   gi_prev,   gi_key,
-                                      gi_value,         gi_status, gi_destroy};
+static const lsm_iter_ops gseq_ops = {gi_valid,         gi_first,  gi_last,    gi_seek,
+                                      gi_seek_for_prev, gi_next,   gi_prev,    gi_key,
+                                      gi_value,         gi_status, gi_destroy, NULL};
 
 lsm_iter *tc_iter(table_cache *tc, const file_meta *f, int fill_cache, int *rc)
 {
@@ -396,9 +396,21 @@ static void li_destroy(lsm_iter *it)
     free(l->files);
     free(l);
 }
-static const lsm_iter_ops level_ops = {li_valid,         li_first,  li_last,   li_seek,
-                                       li_seek_for_prev, li_next,   li_prev,   li_key,
-                                       li_value,         li_status, li_destroy};
+/* A forward run over the files: each file's run, then the next file. */
+static int li_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
+{
+    level_iter *l = LI(it);
+    while (li_valid(it)) {
+        int rc = lsm_iter_run(l->cur, limit, fn, ctx);
+        if (rc || lsm_iter_valid(l->cur)) return rc;
+        li_skip_fwd(l);
+    }
+    return 0;
+}
+
+static const lsm_iter_ops level_ops = {li_valid,         li_first,  li_last,    li_seek,
+                                       li_seek_for_prev, li_next,   li_prev,    li_key,
+                                       li_value,         li_status, li_destroy, li_run};
 
 lsm_iter *tc_level_iter(table_cache *tc, file_meta *const *files, size_t n, int fill_cache)
 {

@@ -141,4 +141,48 @@ static void test_concurrent_reader(void)
     arena_destroy(&a);
 }
 
-TEST_MAIN(test_order_and_seek, test_concurrent_reader)
+/* sl_gather returns what a walk of next calls returns, from any position, for any batch size
+ * (the parallel stretches start only with batches of 128 and more, and lists of 3+ levels). */
+static void test_gather(void)
+{
+    arena a;
+    arena_init(&a, 1 << 16);
+    skiplist s;
+    sl_init(&s, &a);
+    enum { N = 50000 };
+    static uint64_t model[N][2];
+    for (int i = 0; i < N; i++) {
+        model[i][0] = rnd();
+        model[i][1] = (uint64_t)i + 1;
+        uint8_t kb[16], v[8];
+        put_le64(v, model[i][1]);
+        sl_insert(&s, mk(kb, model[i][0], model[i][1]), st_slice_make(v, 8));
+    }
+    qsort(model, N, sizeof model[0], cmp_pair);
+    static sl_entry out[2048];
+    static const size_t maxes[] = {1, 7, 127, 128, 300, 1024, 2048};
+    for (int round = 0; round < 200; round++) {
+        size_t start = (size_t)(rnd() % N), max = maxes[round % 7];
+        if (round % 17 == 0) start = N - 1 - (size_t)(rnd() % 50); /* near the end */
+        uint8_t kb[16];
+        sl_iter it;
+        sl_iter_init(&it, &s);
+        sl_iter_seek(&it, mk(kb, model[start][0], model[start][1]));
+        REQUIRE(sl_iter_valid(&it));
+        size_t n = sl_gather(&it, out, max);
+        size_t left = N - start;
+        CHECK(n >= 1 && n <= max && n <= left);
+        /* short only at the end of the list or at a stretch cut (at least one cap's worth) */
+        CHECK(n == max || n == left || n >= 64);
+        for (size_t i = 0; i < n; i++) {
+            CHECK(get_be64(out[i].key.p) == model[start + i][0]);
+            CHECK(ikey_seq(out[i].key) == model[start + i][1]);
+            CHECK(out[i].value.n == 8 && get_le64(out[i].value.p) == model[start + i][1]);
+            if (i + 1 < n) CHECK(sl_node_next(out[i].node) == out[i + 1].node);
+        }
+        CHECK(out[0].node == it.node); /* the iterator did not move */
+    }
+    arena_destroy(&a);
+}
+
+TEST_MAIN(test_order_and_seek, test_concurrent_reader, test_gather)
