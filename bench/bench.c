@@ -322,8 +322,7 @@ static uint64_t st_scan_all(void *it)
     uint64_t n = 0;
     strata_kv_iter_seek_to_first(it);
     strata_kv_iter_scan(it, SIZE_MAX, st_count_entry, &n, NULL);
-    if (strata_kv_iter_status(it) != STRATA_OK)
-        bench_die("strata", "scan: %s", strata_kv_errmsg());
+    if (strata_kv_iter_status(it) != STRATA_OK) bench_die("strata", "scan: %s", strata_kv_errmsg());
     return n;
 }
 

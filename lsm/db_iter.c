@@ -96,9 +96,9 @@ static void read_sample_slow(strata_kv_iter *it, st_slice ikey)
     db_read_sample(it->db, it->v, ikey_user(ikey));
 }
 
-static inline void read_sample(strata_kv_iter *it, st_slice ikey)
+static inline void read_sample(strata_kv_iter *it, st_slice ikey, size_t vlen)
 {
-    it->sample_left -= (int64_t)(ikey.n + lsm_iter_value(it->mi).n);
+    it->sample_left -= (int64_t)(ikey.n + vlen);
     if (it->sample_left < 0) read_sample_slow(it, ikey);
 }
 
@@ -147,7 +147,7 @@ static void find_next(strata_kv_iter *it, int skipping)
     lsm_iter *mi = it->mi;
     while (lsm_iter_valid(mi)) {
         st_slice k = lsm_iter_key(mi);
-        read_sample(it, k);
+        read_sample(it, k, lsm_iter_value(mi).n);
         st_slice u = ikey_user(k);
         uint64_t tr = ikey_trailer(k), s = tr >> 8;
         if (it->has_upper && st_slice_cmp(u, buf_slice(&it->upper)) >= 0) break;
@@ -192,7 +192,7 @@ static void find_prev(strata_kv_iter *it)
         uint64_t have_seq = 0;
         while (lsm_iter_valid(mi)) {
             st_slice k = lsm_iter_key(mi);
-            read_sample(it, k);
+            read_sample(it, k, lsm_iter_value(mi).n);
             st_slice u = ikey_user(k);
             uint64_t tr = ikey_trailer(k), s = tr >> 8;
             if (it->has_lower && st_slice_cmp(u, buf_slice(&it->lower)) < 0) break;
@@ -579,6 +579,7 @@ static int scan_entry(void *p, st_slice k, st_slice v)
 {
     scan_state *ss = p;
     strata_kv_iter *it = ss->it;
+    read_sample(it, k, v.n);
     st_slice u = ikey_user(k);
     uint64_t tr = ikey_trailer(k);
     if ((tr >> 8) > it->seq) return 0; /* newer than the view */
