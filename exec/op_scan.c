@@ -359,24 +359,48 @@ static int next_vnode(scan_op *s)
     return 0;
 }
 
-/* Decodes one row value into row k of the output. */
-static inline int decode_row(exec_ctx *ctx, scan_op *s, const uint8_t *val, size_t vlen, size_t k)
+/* A TEXT or BLOB column of a row: row_view_get checks its bounds. Out of line, so that the
+ * loop over fixed-width columns keeps its values in registers. */
+static __attribute__((noinline)) int decode_var(exec_ctx *ctx, scan_op *s, const uint8_t *val,
+                                                size_t vlen, uint32_t col, exec_vector *v, size_t k)
 {
-    if (s->ncols == 0) return STRATA_OK; /* count(*): nothing to decode */
+    int type = s->t->col_types[col];
     row_view rv;
     int rc = row_open(&rv, val, vlen);
+    sql_value sv = sql_null(type);
+    if (!rc) rc = row_view_get(&rv, col, type, &sv);
     if (ST_UNLIKELY(rc)) return exec_error(ctx, rc, "table %s: %s", s->t->name, st_errmsg());
+    ((exec_str *)v->data)[k] = exec_heap_str(&v->heap, sv.u.s.p, sv.u.s.n);
+    return STRATA_OK;
+}
+
+/* Decodes one row value into row k of the output. The header is read here (the fixed-width
+ * columns need nothing else); a TEXT or BLOB column goes through row_view_get, which checks
+ * its bounds. A bad header is reported by row_open. */
+static inline int decode_row(exec_ctx *ctx, scan_op *s, const uint8_t *val, size_t vlen, size_t k)
+{
+    int nc = s->ncols;
+    if (nc == 0) return STRATA_OK; /* count(*): nothing to decode */
+    uint32_t ncols = vlen >= ROW_HEADER_SIZE ? get_le16(val + 1) : 0;
+    if (ST_UNLIKELY(vlen < ROW_HEADER_SIZE || val[0] != ROW_FORMAT_V1 ||
+                    vlen < ROW_VAR_OFFSET(ncols))) {
+        row_view bad;
+        int rc = row_open(&bad, val, vlen);
+        return exec_error(ctx, rc ? rc : STRATA_CORRUPT, "table %s: %s", s->t->name, st_errmsg());
+    }
+    const uint8_t *nulls = val + ROW_HEADER_SIZE, *slots = val + ROW_SLOTS_OFFSET(ncols);
     const uint8_t *types = s->t->col_types;
-    for (int j = 0; j < s->ncols; j++) {
-        uint32_t col = (uint32_t)s->cols[j];
-        exec_vector *v = &s->out.cols[j];
-        int type = types[col];
-        if (ST_UNLIKELY(col >= rv.ncols || ((rv.nulls[col >> 3] >> (col & 7)) & 1))) {
+    const int *cols = s->cols;
+    exec_vector *vs = s->out.cols;
+    for (int j = 0; j < nc; j++) {
+        uint32_t col = (uint32_t)cols[j];
+        exec_vector *v = &vs[j];
+        if (ST_UNLIKELY(col >= ncols || ((nulls[col >> 3] >> (col & 7)) & 1))) {
             exec_vector_set_null(v, k);
             continue;
         }
-        const uint8_t *slot = rv.slots + (size_t)col * ROW_SLOT_SIZE;
-        switch (type) {
+        const uint8_t *slot = slots + (size_t)col * ROW_SLOT_SIZE;
+        switch (types[col]) {
         case STRATA_TYPE_BIGINT:
         case STRATA_TYPE_TIMESTAMP:
             ((int64_t *)v->data)[k] = (int64_t)get_le64(slot);
@@ -393,11 +417,8 @@ static inline int decode_row(exec_ctx *ctx, scan_op *s, const uint8_t *val, size
             ((uint8_t *)v->data)[k] = (uint8_t)(get_le64(slot) != 0);
             break;
         default: {
-            sql_value sv = sql_null(type);
-            rc = row_view_get(&rv, col, type, &sv);
-            if (ST_UNLIKELY(rc))
-                return exec_error(ctx, rc, "table %s: %s", s->t->name, st_errmsg());
-            ((exec_str *)v->data)[k] = exec_heap_str(&v->heap, sv.u.s.p, sv.u.s.n);
+            int rc = decode_var(ctx, s, val, vlen, col, v, k);
+            if (ST_UNLIKELY(rc)) return rc;
             break;
         }
         }

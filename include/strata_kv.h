@@ -61,12 +61,16 @@ typedef enum strata_kv_io_backend {
 } strata_kv_io_backend;
 
 typedef struct strata_kv_options {
-    int create_if_missing;    /* default 1 */
-    int error_if_exists;      /* default 0 */
-    size_t write_buffer_size; /* memtable size before a flush; default 64 MiB, >= 64 KiB */
-    size_t block_size;        /* SST data block target; default 4 KiB, 256 B .. 4 MiB */
-    size_t block_cache_size;  /* bytes of uncompressed blocks; default 64 MiB, 0 = no cache */
-    size_t target_file_size;  /* SST output size; default 64 MiB */
+    int create_if_missing; /* default 1 */
+    int error_if_exists;   /* default 0 */
+    /* memtable size before a flush; default 64 MiB, >= 64 KiB. A memtable that bulk reads
+     * (strata_kv_iter_scan) have read through about once in full, and at least 64K entries, is
+     * flushed early in the background: a skiplist walk costs a cache miss per entry, an SST
+     * block scan a fraction of that. */
+    size_t write_buffer_size;
+    size_t block_size;       /* SST data block target; default 4 KiB, 256 B .. 4 MiB */
+    size_t block_cache_size; /* bytes of uncompressed blocks; default 64 MiB, 0 = no cache */
+    size_t target_file_size; /* SST output size; default 64 MiB */
     uint64_t max_bytes_for_level_base;       /* L1 size; default 256 MiB; each level 10x */
     int level0_compaction_trigger;           /* default 4 */
     int level0_slowdown_trigger;             /* default 12 */

@@ -72,9 +72,18 @@ static int parse_next(block_iter *it)
     }
     const uint8_t *p = it->data + it->cur, *end = it->data + it->restarts;
     uint32_t shared, non_shared, vlen;
-    if (!(p = get_varint32(p, end, &shared)) || !(p = get_varint32(p, end, &non_shared)) ||
-        !(p = get_varint32(p, end, &vlen)) || shared > it->key.n ||
-        (uint64_t)non_shared + vlen > (uint64_t)(end - p) ||
+    if (end - p >= 3 && ((p[0] | p[1] | p[2]) & 0x80) == 0) {
+        /* the usual case: three one-byte varints */
+        shared = p[0];
+        non_shared = p[1];
+        vlen = p[2];
+        p += 3;
+    } else if (!(p = get_varint32(p, end, &shared)) || !(p = get_varint32(p, end, &non_shared)) ||
+               !(p = get_varint32(p, end, &vlen))) {
+        mark_invalid(it, BI_CORRUPT);
+        return 0;
+    }
+    if (shared > it->key.n || (uint64_t)non_shared + vlen > (uint64_t)(end - p) ||
         (uint64_t)shared + non_shared < IKEY_TRAILER) {
         mark_invalid(it, BI_CORRUPT);
         return 0;
@@ -104,12 +113,7 @@ static int parse_next(block_iter *it)
     p += non_shared;
     it->value = st_slice_make(p, vlen);
     it->next = (uint32_t)(p + vlen - it->data);
-    while (it->restart_i + 1 < it->nrestarts) {
-        uint32_t r = restart_off(it, it->restart_i + 1);
-        if (r == UINT32_MAX || r > it->cur) break;
-        it->restart_i++;
-    }
-    return 1;
+    return 1; /* restart_i is brought up to date by prev, the only reader that needs it */
 }
 
 static void seek_to_restart(block_iter *it, uint32_t i)
@@ -149,6 +153,12 @@ void block_iter_prev(block_iter *it)
 {
     if (!block_iter_valid(it)) return;
     uint32_t original = it->cur;
+    /* moving forward left restart_i at or before the region of cur: the last restart < cur */
+    while (it->restart_i + 1 < it->nrestarts) {
+        uint32_t r = restart_off(it, it->restart_i + 1);
+        if (r == UINT32_MAX || r >= original) break;
+        it->restart_i++;
+    }
     for (;;) {
         uint32_t r = restart_off(it, it->restart_i);
         if (r == UINT32_MAX) {

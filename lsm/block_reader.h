@@ -29,7 +29,7 @@ typedef struct block_iter {
     uint32_t nrestarts;
     uint32_t cur;       /* offset of the current entry; == restarts when invalid */
     uint32_t next;      /* offset after the current entry */
-    uint32_t restart_i; /* restart region holding cur */
+    uint32_t restart_i; /* a restart at or before cur (prev brings it to cur's region) */
     int corrupt;
     st_slice key, value;
     uint8_t *kbuf;

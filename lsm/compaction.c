@@ -78,16 +78,25 @@ int db_write_l0(strata_kv *db, memtable *mem, uint64_t number, uint64_t smallest
     /* an older version of a key is dropped when a newer one is visible to every reader */
     st_slice prev = {0};
     uint64_t prev_seq = SEQ_MAX;
-    for (sl_iter_seek_to_first(&it); sl_iter_valid(&it) && !rc; sl_iter_next(&it)) {
-        st_slice k = sl_iter_key(&it);
-        st_slice u = ikey_user(k);
-        if (prev.p && st_slice_eq(u, prev)) {
-            if (prev_seq <= smallest_snap) continue;
+    /* the entries are read in batches whose cache misses overlap (sl_gather) */
+    enum { BATCH = 1024 };
+    sl_entry *e = malloc(BATCH * sizeof *e);
+    if (!e) rc = st_error(STRATA_NOMEM, "flush: out of memory");
+    for (sl_iter_seek_to_first(&it); sl_iter_valid(&it) && !rc;) {
+        size_t n = sl_gather(&it, e, BATCH);
+        for (size_t i = 0; i < n && !rc; i++) {
+            st_slice k = e[i].key;
+            st_slice u = ikey_user(k);
+            if (prev.p && st_slice_eq(u, prev)) {
+                if (prev_seq <= smallest_snap) continue;
+            }
+            prev = u; /* points into the memtable: stable */
+            prev_seq = ikey_seq(k);
+            rc = sst_builder_add(b, k, e[i].value);
         }
-        prev = u; /* points into the memtable: stable */
-        prev_seq = ikey_seq(k);
-        rc = sst_builder_add(b, k, sl_iter_value(&it));
+        it.node = sl_node_next(e[n - 1].node);
     }
+    free(e);
     range_tombstone *rds = NULL;
     size_t n = mem_range_del_raw(mem, &rds);
     for (size_t i = 0; i < n && !rc; i++)

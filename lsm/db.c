@@ -1303,6 +1303,14 @@ int strata_kv_snapshot_at(strata_kv *db, uint64_t seq, const strata_kv_snapshot 
 
 /* ---- flush, compact, sizes ---- */
 
+void db_request_flush(strata_kv *db, memtable *m)
+{
+    pthread_mutex_lock(&db->mu);
+    int go = db->mem == m && !db->imm && db->bg_started && !db->shutting_down && !db->bg_error;
+    pthread_mutex_unlock(&db->mu);
+    if (go) (void)db_write_impl(db, NULL, 0); /* a failure is the next write's to report */
+}
+
 int strata_kv_flush(strata_kv *db)
 {
     if (!db) return st_error(STRATA_MISUSE, "strata_kv_flush: NULL db");

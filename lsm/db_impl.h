@@ -92,6 +92,10 @@ void db_leader_exit(strata_kv *db, db_writer *w);
 /* As the leader: makes room in the memtable (stalls, switches); force switches a non-empty
  * memtable. REQUIRES mu. */
 int db_make_room(strata_kv *db, int force);
+/* Switches m to the immutable memtable and schedules its flush, without waiting for it, if m is
+ * still the current memtable, no flush is pending and compaction runs in the background;
+ * otherwise does nothing. For the read-triggered flush (memtable.h). Takes mu. */
+void db_request_flush(strata_kv *db, memtable *m);
 void db_pending_add(strata_kv *db, uint64_t number);    /* REQUIRES mu */
 void db_pending_remove(strata_kv *db, uint64_t number); /* REQUIRES mu */
 uint64_t db_oldest_snapshot(strata_kv *db);             /* REQUIRES mu; last_seq if none */

@@ -401,6 +401,7 @@ oom:
 void strata_kv_iter_free(strata_kv_iter *it)
 {
     if (!it) return;
+    if (it->mem && mem_scan_wants_flush(it->mem)) db_request_flush(it->db, it->mem);
     lsm_iter_destroy(it->mi);
     for (size_t i = 0; i < it->nrds; i++) rd_unref(it->rds[i]);
     mem_unref(it->mem);
@@ -591,7 +592,14 @@ static int scan_entry(void *p, st_slice k, st_slice v)
     }
     if (it->nrds && !outside_tombstones(ss, u)) return RUN_SLOW;
     if (ss->n == ss->max) return RUN_FULL;
-    if (buf_set(&it->key, u)) return RUN_NOMEM;
+    if (u.n >= 8 && u.n <= 16 && it->key.cap >= 16) {
+        /* two overlapping words instead of a call */
+        memcpy(it->key.p, u.p, 8);
+        memcpy(it->key.p + u.n - 8, u.p + u.n - 8, 8);
+        it->key.n = u.n;
+    } else if (buf_set(&it->key, u)) {
+        return RUN_NOMEM;
+    }
     ss->skipping = 1;
     ss->n++;
     int rc = ss->fn(ss->ctx, u.p, u.n, v.p, v.n);

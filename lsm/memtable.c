@@ -23,6 +23,8 @@ memtable *mem_new(void)
     sl_init(&m->list, &m->arena);
     pthread_mutex_init(&m->rd_mu, NULL);
     atomic_init(&m->mem_usage, 0);
+    atomic_init(&m->scanned, 0);
+    atomic_init(&m->flush_asked, 0);
     m->bloom = calloc(MEM_BLOOM_WORDS, sizeof *m->bloom); /* NULL: no filter */
     return m;
 }
@@ -277,15 +279,31 @@ static void mi_destroy(lsm_iter *it)
 }
 
 /* A forward run through sl_gather: batches of entries read with overlapping cache misses. The
- * batch grows from 16 to 512 entries while the run goes on, so a short run (a few keys before
- * another source's) reads little ahead. */
-static int mi_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
+ * batch grows from 16 to MI_RUN_BATCH entries while the run goes on, so a short run (a few keys
+ * before another source's) reads little ahead. The batch lives in thread-local storage (80 KiB,
+ * off the stack); a run started from inside a run's callback on the same thread (another
+ * iterator's bulk read) takes the generic path. */
+#define MI_RUN_BATCH 2048
+
+static _Thread_local sl_entry mi_batch[MI_RUN_BATCH];
+static _Thread_local int mi_in_run;
+
+int mem_scan_wants_flush(memtable *m)
 {
-    sl_iter *si = &((mem_iter *)it)->it;
-    sl_entry e[512];
+    uint64_t read = atomic_load_explicit(&m->scanned, memory_order_relaxed);
+    uint64_t n = atomic_load_explicit(&m->num_entries, memory_order_relaxed);
+    if (read < MEM_SCAN_FLUSH_MIN || read < n) return 0;
+    int no = 0;
+    return atomic_compare_exchange_strong(&m->flush_asked, &no, 1);
+}
+
+static int mi_run_batched(memtable *m, sl_iter *si, st_slice limit, lsm_run_fn fn, void *ctx)
+{
+    sl_entry *e = mi_batch;
     size_t want = 16;
     while (sl_iter_valid(si)) {
         size_t n = sl_gather(si, e, want);
+        atomic_fetch_add_explicit(&m->scanned, n, memory_order_relaxed);
         /* the limit is compared per entry only in a batch that reaches it */
         int check = limit.p && ikey_cmp(e[n - 1].key, limit) >= 0;
         for (size_t i = 0; i < n; i++) {
@@ -300,9 +318,19 @@ static int mi_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
             }
         }
         si->node = sl_node_next(e[n - 1].node);
-        if (want < sizeof e / sizeof e[0]) want *= 2;
+        if (want < MI_RUN_BATCH) want *= 2;
     }
     return 0;
+}
+
+static int mi_run(lsm_iter *it, st_slice limit, lsm_run_fn fn, void *ctx)
+{
+    if (mi_in_run) return lsm_iter_run_generic(it, limit, fn, ctx);
+    mi_in_run = 1;
+    mem_iter *mi = (mem_iter *)it;
+    int rc = mi_run_batched(mi->m, &mi->it, limit, fn, ctx);
+    mi_in_run = 0;
+    return rc;
 }
 
 static const lsm_iter_ops mem_iter_ops = {mi_valid,         mi_first,  mi_last,    mi_seek,

