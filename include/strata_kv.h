@@ -81,7 +81,14 @@ typedef struct strata_kv_options {
     int sync_mode;                           /* strata_kv_sync_mode; default NORMAL */
     int io_backend;                          /* strata_kv_io_backend; default DEFAULT */
     int background_compaction;               /* default 1: a compaction thread; 0: inline */
-    strata_env *env;                         /* NULL: the env chosen by io_backend */
+    /* default 1: reads trigger compactions (as LevelDB's allowed_seeks). A file that gets and
+     * iterators keep consulting in vain (its key range covers the key, a newer file or a lower
+     * level decides it) is compacted into the next level once it has been charged
+     * max(100, file size / 16 KiB) times, so a read-heavy workload converges to a shape with
+     * few overlapping files (an empty L0) even when writes alone never reach a compaction
+     * trigger. 0: only size and file-count triggers compact (a fixed shape, for tests). */
+    int read_triggered_compaction;
+    strata_env *env; /* NULL: the env chosen by io_backend */
 } strata_kv_options;
 
 /* Fills *o with the defaults above. */

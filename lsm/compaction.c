@@ -6,7 +6,10 @@
  * (max_bytes_for_level_base * 10^(n-1)); the highest score >= 1 is compacted. An L0 compaction
  * takes EVERY L0 file (so the remaining L0 files never overlap the moved ones in sequence
  * numbers) plus the overlapping L1 files; an Ln compaction takes the next file after the
- * level's round-robin pointer plus the overlapping Ln+1 files.
+ * level's round-robin pointer plus the overlapping Ln+1 files. When no level scores >= 1, a
+ * file whose allowed_seeks reads used up (db.c db_charge_seek: gets and iterator samples that
+ * consulted it in vain) is compacted: every L0 file if it is in L0, else that file plus its
+ * Ln+1 overlaps. The marker is dropped when consumed or when its file left the version.
  *
  * Merging: entries shadowed by a newer version of the same key in the same snapshot stripe
  * are dropped; point deletes at the bottommost level that every reader sees are dropped; an
@@ -180,12 +183,33 @@ static double level_score(strata_kv *db, version *v, int level)
     return (double)version_level_bytes(v, level) / (double)max_bytes_for_level(db, level);
 }
 
+void db_seek_clear(strata_kv *db)
+{
+    file_meta_unref(db->seek_file);
+    db->seek_file = NULL;
+    atomic_store_explicit(&db->seek_pending, 0, memory_order_relaxed);
+}
+
+/* The read-triggered marker, if its file is still in the current version at its level and not
+ * being compacted; else the marker is dropped. REQUIRES mu. */
+static file_meta *seek_target(strata_kv *db)
+{
+    file_meta *f = db->seek_file;
+    if (!f) return NULL;
+    version *v = db->vs.current;
+    int level = db->seek_level, live = 0;
+    for (size_t i = 0; i < v->nfiles[level] && !live; i++) live = v->files[level][i] == f;
+    if (live && !f->being_compacted) return f;
+    db_seek_clear(db);
+    return NULL;
+}
+
 static int needs_compaction(strata_kv *db)
 {
     version *v = db->vs.current;
     for (int l = 0; l < STRATA_KV_LEVELS - 1; l++)
         if (level_score(db, v, l) >= 1.0) return 1;
-    return 0;
+    return seek_target(db) != NULL;
 }
 
 static void range_of(file_meta **fs, size_t n, st_slice *lo, st_slice *hi)
@@ -200,6 +224,13 @@ static void range_of(file_meta **fs, size_t n, st_slice *lo, st_slice *hi)
 static void ref_all(file_meta **fs, size_t n)
 {
     for (size_t i = 0; i < n; i++) file_meta_ref(fs[i]);
+}
+
+/* Marks (or unmarks) the inputs of c as being compacted. REQUIRES mu. */
+static void mark_inputs(compaction *c, int on)
+{
+    for (int w = 0; w < 2; w++)
+        for (size_t i = 0; i < c->nin[w]; i++) c->in[w][i]->being_compacted = on;
 }
 
 /* Builds a compaction of inputs0 (borrowed, copied) at level. REQUIRES mu. */
@@ -247,7 +278,16 @@ static compaction *pick_compaction(strata_kv *db)
             best = l;
         }
     }
-    if (best < 0) return NULL;
+    if (best < 0) {
+        /* no level is over its size: a file that reads consulted in vain too often */
+        file_meta *f = seek_target(db);
+        if (!f) return NULL;
+        int level = db->seek_level;
+        compaction *c = level == 0 ? setup_compaction(db, 0, v->files[0], v->nfiles[0])
+                                   : setup_compaction(db, level, &f, 1);
+        db_seek_clear(db); /* consumed (a failed setup drops it too: reads record it again) */
+        return c;
+    }
     if (best == 0) return setup_compaction(db, 0, v->files[0], v->nfiles[0]);
     size_t i = 0;
     if (db->compact_ptr[best]) {
@@ -690,7 +730,9 @@ static void bg_work_locked(strata_kv *db)
             compaction *c = pick_compaction(db);
             if (!c) return;
             db->compacting = 1;
+            mark_inputs(c, 1);
             if (!try_trivial_move(db, c)) run_compaction(db, c);
+            mark_inputs(c, 0);
             db->compacting = 0;
             compaction_free(c);
             pthread_cond_broadcast(&db->bg_cv);
@@ -756,7 +798,9 @@ int db_compact_range(strata_kv *db, const st_slice *begin, const st_slice *end)
             rc = st_error(STRATA_NOMEM, "compact_range: out of memory");
             break;
         }
+        mark_inputs(c, 1);
         rc = run_compaction(db, c);
+        mark_inputs(c, 0);
         compaction_free(c);
     }
     db->compacting = 0;

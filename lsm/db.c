@@ -39,6 +39,7 @@ void strata_kv_options_init(strata_kv_options *o)
     o->sync_mode = STRATA_KV_SYNC_NORMAL;
     o->io_backend = STRATA_KV_IO_DEFAULT;
     o->background_compaction = 1;
+    o->read_triggered_compaction = 1;
     o->env = NULL;
 }
 
@@ -376,6 +377,7 @@ static void db_free(strata_kv *db)
     if (db->bc) block_cache_free(db->bc);
     if (db->lock) db->env->unlock(db->env, db->lock);
     strata_kv_batch_free(db->group);
+    file_meta_unref(db->seek_file);
     for (int l = 0; l < STRATA_KV_LEVELS; l++) free(db->compact_ptr[l]);
     free(db->pending);
     pthread_mutex_destroy(&db->mu);
@@ -892,14 +894,92 @@ static int in_range(const file_meta *f, st_slice ukey)
            st_slice_cmp(ukey, ikey_user(file_largest(f))) <= 0;
 }
 
+/* ---- read-triggered compaction ---- */
+
+/* REQUIRES mu. f is listed at level by the current version. */
+static int in_current(strata_kv *db, file_meta *f, int level)
+{
+    version *v = db->vs.current;
+    if (level > 0) {
+        size_t i = version_find_file(v, level, file_largest(f));
+        return i < v->nfiles[level] && v->files[level][i] == f;
+    }
+    for (size_t i = 0; i < v->nfiles[0]; i++)
+        if (v->files[0][i] == f) return 1;
+    return 0;
+}
+
+static void seek_record(strata_kv *db, file_meta *f, int level)
+{
+    pthread_mutex_lock(&db->mu);
+    if (!db->seek_file && !db->shutting_down && !db->bg_error && !f->being_compacted &&
+        level < STRATA_KV_LEVELS - 1 && in_current(db, f, level)) {
+        file_meta_ref(f);
+        db->seek_file = f;
+        db->seek_level = level;
+        atomic_store_explicit(&db->seek_pending, 1, memory_order_relaxed);
+        db_maybe_schedule(db);
+    }
+    pthread_mutex_unlock(&db->mu);
+}
+
+void db_charge_seek(strata_kv *db, file_meta *f, int level)
+{
+    if (!db->opt.read_triggered_compaction) return;
+    int64_t left = atomic_fetch_sub_explicit(&f->allowed_seeks, 1, memory_order_relaxed) - 1;
+    if (left > 0) return;
+    /* used up. Past zero the file may be waiting for (or in) a compaction, or another file
+     * holds the marker: only every 64th further charge looks again, so a hot file costs the
+     * readers no lock per read */
+    if (left < 0 && ((-left) & 63) != 0) return;
+    if (atomic_load_explicit(&db->seek_pending, memory_order_relaxed)) return;
+    seek_record(db, f, level);
+}
+
+void db_read_sample(strata_kv *db, version *v, st_slice ukey)
+{
+    file_meta *first = NULL;
+    int first_level = 0;
+    for (int l = 0; l < STRATA_KV_LEVELS; l++) {
+        size_t i = 0, n = v->nfiles[l];
+        if (l > 0) {
+            /* the one file of the level that may hold ukey: the first whose largest >= ukey */
+            size_t hi = n;
+            while (i < hi) {
+                size_t mid = i + (hi - i) / 2;
+                if (st_slice_cmp(ikey_user(file_largest(v->files[l][mid])), ukey) < 0)
+                    i = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (i < n) n = i + 1;
+        }
+        for (; i < n; i++) {
+            file_meta *f = v->files[l][i];
+            if (!in_range(f, ukey)) continue;
+            if (first) {
+                db_charge_seek(db, first, first_level);
+                return;
+            }
+            first = f;
+            first_level = l;
+        }
+    }
+}
+
+/* A get consults the L0 files covering ukey (newest first), then one file per level, until one
+ * decides; when it consulted more than one, the first one is charged (db_charge_seek). */
 static int version_get(strata_kv *db, version *v, st_slice ukey, uint64_t seq, uint64_t *max_t,
                        void **val, size_t *vlen)
 {
     int rc = STRATA_NOTFOUND;
+    file_meta *first = NULL;
+    int first_level = 0, consulted = 0;
     for (size_t i = 0; i < v->nfiles[0]; i++) {
         file_meta *f = v->files[0][i];
         if (!in_range(f, ukey)) continue;
-        if (file_lookup(db, f, ukey, seq, max_t, val, vlen, &rc)) return rc;
+        if (!consulted++) first = f;
+        if (file_lookup(db, f, ukey, seq, max_t, val, vlen, &rc)) goto out;
     }
     uint8_t tmp[256];
     uint8_t *kb = ukey.n + 8 <= sizeof tmp ? tmp : malloc(ukey.n + 8);
@@ -911,10 +991,16 @@ static int version_get(strata_kv *db, version *v, st_slice ukey, uint64_t seq, u
         if (i >= v->nfiles[l]) continue;
         file_meta *f = v->files[l][i];
         if (st_slice_cmp(ukey, ikey_user(file_smallest(f))) < 0) continue;
+        if (!consulted++) {
+            first = f;
+            first_level = l;
+        }
         if (file_lookup(db, f, ukey, seq, max_t, val, vlen, &rc)) break;
         rc = STRATA_NOTFOUND;
     }
     if (kb != tmp) free(kb);
+out:
+    if (consulted > 1) db_charge_seek(db, first, first_level);
     return rc;
 }
 
@@ -952,6 +1038,7 @@ int strata_kv_get(strata_kv *db, const strata_kv_read_options *ro, const void *k
  * after a bloom false positive, or for a key present in several files. */
 typedef struct mg_cand {
     file_meta *f;
+    int level;
     sst_reader *r;
     sst_block_ref ref;
     uint64_t t;  /* covering tombstone in this file */
@@ -1039,6 +1126,7 @@ int strata_kv_multi_get(strata_kv *db, const strata_kv_read_options *ro, size_t 
                     break;
                 }
                 m->f = f;
+                m->level = l;
                 m->t = rd_max_covering(rd, uk, rv.seq, NULL);
                 m->located = 0;
                 m->req = -1;
@@ -1098,7 +1186,9 @@ int strata_kv_multi_get(strata_kv *db, const strata_kv_read_options *ro, size_t 
     for (size_t i = 0; i < n; i++) {
         mg_cand *c = cand + i * maxc;
         st_slice uk = st_slice_make(keys[i], klens[i]);
+        size_t consulted = 0;
         for (size_t j = 0; j < ncand[i] && !done[i]; j++) {
+            consulted++;
             mg_cand *m = &c[j];
             int e = STRATA_NOTFOUND, kind = 0;
             uint64_t fseq = 0;
@@ -1145,6 +1235,8 @@ int strata_kv_multi_get(strata_kv *db, const strata_kv_read_options *ro, size_t 
             }
             free(v);
         }
+        /* as a get: the first file is charged when it did not decide the key */
+        if (consulted > 1) db_charge_seek(db, c[0].f, c[0].level);
         for (size_t j = 0; j < ncand[i]; j++)
             if (c[j].located && c[j].ref.cached) block_cache_release(db->bc, c[j].ref.cached);
     }

@@ -71,6 +71,12 @@ struct strata_kv {
     int bg_error;       /* a failed background write or WAL sync: the db becomes read-only */
     uint8_t *compact_ptr[STRATA_KV_LEVELS]; /* round-robin position per level (user key) */
     size_t compact_ptr_len[STRATA_KV_LEVELS];
+    /* read-triggered compaction: the file (one reference held) whose allowed_seeks reads used
+     * up, and its level; guarded by mu. seek_pending mirrors seek_file != NULL for the read
+     * path's lock-free test. */
+    file_meta *seek_file;
+    int seek_level;
+    _Atomic int seek_pending;
 
     /* stats (guarded by mu, or atomic) */
     _Atomic uint64_t user_bytes, wal_bytes;
@@ -101,7 +107,18 @@ void db_snapshot_release_locked(strata_kv *db, strata_kv_snapshot *s);
  * (STRATA_NOMEM, or the error opening a file: STRATA_IOERR, STRATA_CORRUPT, ...). */
 range_del_list *db_version_range_dels(strata_kv *db, version *v, int *rc);
 
+/* Read-triggered compaction. A read that consulted f (of level, in a version it holds) and
+ * then had to consult another file charges f: one atomic decrement; when f's allowed_seeks
+ * runs out, f is recorded (under mu) as the file to compact if it is still in the current
+ * version and not being compacted, and the background work is scheduled. Called without mu. */
+void db_charge_seek(strata_kv *db, file_meta *f, int level);
+/* An iterator's read sample (about every 1 MiB read): when two or more files of v overlap
+ * ukey, charges the first (newest) of them. Called without mu. */
+void db_read_sample(strata_kv *db, version *v, st_slice ukey);
+
 /* compaction.c */
+/* Drops the read-triggered compaction marker. REQUIRES mu. */
+void db_seek_clear(strata_kv *db);
 void db_maybe_schedule(strata_kv *db); /* REQUIRES mu */
 void *db_bg_main(void *arg);
 /* Writes mem to L0 SST `number` (nothing written if mem is empty: *f = NULL), dropping a version

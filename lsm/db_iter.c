@@ -15,6 +15,9 @@
  * of that memtable inside the range is newer): it is sought past the fragment too. Both
  * directions.
  *
+ * Read sampling: about every 1 MiB of entries read, the key read is reported to
+ * db_read_sample (read-triggered compaction: several overlapping files charge the newest).
+ *
  * Bounds: keys stay within [lower, upper). Moving forward, the key and value returned point into
  * the children (no copy); moving backward, the value of the key is saved (copied once per
  * key into a reusable buffer) since finding it walks past it.
@@ -75,7 +78,36 @@ struct strata_kv_iter {
     lsm_batch *batch;  /* allocated on first use */
     int clear_known;   /* forward keys < clear_hi lie inside no tombstone fragment */
     st_slice clear_hi; /* .p NULL: no fragment after the last key checked */
+
+    /* read sampling (read-triggered compaction) */
+    int64_t sample_left; /* bytes to read before the next sample */
+    uint64_t rng;
 };
+
+/* Read-triggered compaction (db_read_sample): about every READ_SAMPLE_BYTES of entries read
+ * (key + value, a random period in [0, 2 x READ_SAMPLE_BYTES) as LevelDB's), the user key of
+ * the entry read is sampled; when several files overlap it, the newest is charged. */
+enum { READ_SAMPLE_BYTES = 1 << 20 };
+
+static int64_t sample_period(strata_kv_iter *it)
+{
+    it->rng ^= it->rng << 13;
+    it->rng ^= it->rng >> 7;
+    it->rng ^= it->rng << 17;
+    return (int64_t)(it->rng % (2 * READ_SAMPLE_BYTES));
+}
+
+static void read_sample_slow(strata_kv_iter *it, st_slice ikey)
+{
+    while (it->sample_left < 0) it->sample_left += sample_period(it);
+    db_read_sample(it->db, it->v, ikey_user(ikey));
+}
+
+static inline void read_sample(strata_kv_iter *it, st_slice ikey, size_t vlen)
+{
+    it->sample_left -= (int64_t)(ikey.n + vlen);
+    if (it->sample_left < 0) read_sample_slow(it, ikey);
+}
 
 static st_slice seek_key(strata_kv_iter *it, st_slice ukey, uint64_t seq, int kind)
 {
@@ -124,6 +156,7 @@ static void find_next(strata_kv_iter *it, int skipping)
     lsm_iter *mi = it->mi;
     while (lsm_iter_valid(mi)) {
         st_slice k = lsm_iter_key(mi);
+        read_sample(it, k, lsm_iter_value(mi).n);
         st_slice u = ikey_user(k);
         uint64_t tr = ikey_trailer(k), s = tr >> 8;
         if (it->has_upper && st_slice_cmp(u, buf_slice(&it->upper)) >= 0) break;
@@ -168,6 +201,7 @@ static void find_prev(strata_kv_iter *it)
         uint64_t have_seq = 0;
         while (lsm_iter_valid(mi)) {
             st_slice k = lsm_iter_key(mi);
+            read_sample(it, k, lsm_iter_value(mi).n);
             st_slice u = ikey_user(k);
             uint64_t tr = ikey_trailer(k), s = tr >> 8;
             if (it->has_lower && st_slice_cmp(u, buf_slice(&it->lower)) < 0) break;
@@ -205,6 +239,30 @@ static void find_prev(strata_kv_iter *it)
     }
 }
 
+/* 1 when one source's tombstones alone cover f's whole key range, each fragment with a tombstone
+ * visible at the iterator's sequence and newer than every entry of f: no entry of f can show,
+ * so f gets no child (a database emptied by delete_range scans as fast as an empty one). f's
+ * own tombstones stay in it->rds. */
+static int file_hidden(const strata_kv_iter *it, const file_meta *f)
+{
+    uint64_t maxseq = f->global_seq ? f->global_seq : f->max_seq;
+    st_slice s = ikey_user(file_smallest(f)), l = ikey_user(file_largest(f));
+    for (size_t r = 0; r < it->nrds; r++) {
+        const range_del_list *rd = it->rds[r];
+        size_t first = rd_lower_bound(rd, s);
+        if (first >= rd->n || st_slice_cmp(rd->frags[first].start, s) > 0) continue;
+        for (size_t i = first; i < rd->n; i++) {
+            const rd_frag *fr = &rd->frags[i];
+            if (i > first && st_slice_cmp(fr->start, fr[-1].end) != 0) break; /* a gap */
+            size_t k = 0;
+            while (k < fr->nseq && fr->seqs[k] > it->seq) k++; /* invisible: newer */
+            if (k == fr->nseq || fr->seqs[k] <= maxseq) break;
+            if (st_slice_cmp(fr->end, l) > 0) return 1;
+        }
+    }
+    return 0;
+}
+
 /* An iterator that could not be set up (a file missing, unreadable or corrupt): it stays
  * invalid, every positioning call is a no-op, and strata_kv_iter_status reports rc (the message
  * recorded when it failed stays this thread's last error). */
@@ -230,6 +288,12 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
     }
     it->db = db;
     it->dir = 1;
+    /* a counter, not only the address: a freed iterator's memory is often reused by the next
+     * one, and the same address would give every iterator the same sampling points */
+    static _Atomic uint64_t iter_seed;
+    uint64_t seed = atomic_fetch_add_explicit(&iter_seed, 1, memory_order_relaxed);
+    it->rng = ((seed + 1) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)it) | 1;
+    it->sample_left = db->opt.read_triggered_compaction ? sample_period(it) : INT64_MAX;
     if (ro && ro->lower) {
         it->has_lower = 1;
         if (buf_set(&it->lower, st_slice_make(ro->lower, ro->lower_len))) goto oom;
@@ -257,57 +321,7 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
         if (!it->snap) goto oom;
     }
     version *v = it->v;
-    size_t nk = 2 + v->nfiles[0] + STRATA_KV_LEVELS;
-    lsm_iter **kids = malloc(nk * sizeof *kids);
-    uint64_t *ms = malloc(nk * sizeof *ms);
-    if (!kids || !ms) {
-        free(kids);
-        free(ms);
-        goto oom;
-    }
-    size_t n = 0;
     int rc = STRATA_OK;
-    kids[n] = mem_iter_new(it->mem);
-    /* entries newer than it->seq are invisible: the newest visible one is <= it->seq */
-    uint64_t mmax = atomic_load(&it->mem->max_seq);
-    ms[n++] = mmax < it->seq ? mmax : it->seq;
-    if (it->imm) {
-        kids[n] = mem_iter_new(it->imm);
-        ms[n++] = atomic_load(&it->imm->max_seq);
-    }
-    for (size_t i = 0; i < v->nfiles[0] && !rc; i++) {
-        file_meta *f = v->files[0][i];
-        kids[n] = tc_iter(&db->tc, f, fill, &rc);
-        if (kids[n]) ms[n++] = f->global_seq ? f->global_seq : f->max_seq;
-    }
-    for (int l = 1; l < STRATA_KV_LEVELS && !rc; l++) {
-        if (!v->nfiles[l]) continue;
-        uint64_t mx = 0;
-        for (size_t i = 0; i < v->nfiles[l]; i++)
-            if (v->files[l][i]->max_seq > mx) mx = v->files[l][i]->max_seq;
-        kids[n] = tc_level_iter(&db->tc, v->files[l], v->nfiles[l], fill);
-        if (!kids[n]) {
-            rc = st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
-            break;
-        }
-        ms[n++] = mx;
-    }
-    for (size_t i = 0; i < n && !rc; i++)
-        if (!kids[i]) rc = st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
-    if (rc) {
-        for (size_t i = 0; i < n; i++) lsm_iter_destroy(kids[i]);
-        free(kids);
-        free(ms);
-        if (rc == STRATA_NOMEM) {
-            strata_kv_iter_free(it);
-            return NULL;
-        }
-        return failed(it, rc);
-    }
-    it->mi = merge_iter_new(kids, ms, n);
-    free(kids);
-    free(ms);
-    if (!it->mi) goto oom;
     /* range tombstones of every source */
     if (atomic_load(&it->mem->num_rd)) {
         it->rd_kid[it->nrds] = 0;
@@ -329,6 +343,67 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
     }
     for (size_t i = 0; i < it->nrds; i++)
         if (!it->rds[i]) goto oom;
+    size_t nk = 2 + v->nfiles[0] + STRATA_KV_LEVELS, maxl = 0;
+    for (int l = 1; l < STRATA_KV_LEVELS; l++)
+        if (v->nfiles[l] > maxl) maxl = v->nfiles[l];
+    lsm_iter **kids = malloc(nk * sizeof *kids);
+    uint64_t *ms = malloc(nk * sizeof *ms);
+    file_meta **shown = malloc((maxl ? maxl : 1) * sizeof *shown);
+    if (!kids || !ms || !shown) {
+        free(kids);
+        free(ms);
+        free(shown);
+        goto oom;
+    }
+    size_t n = 0;
+    kids[n] = mem_iter_new(it->mem);
+    /* entries newer than it->seq are invisible: the newest visible one is <= it->seq */
+    uint64_t mmax = atomic_load(&it->mem->max_seq);
+    ms[n++] = mmax < it->seq ? mmax : it->seq;
+    if (it->imm) {
+        kids[n] = mem_iter_new(it->imm);
+        ms[n++] = atomic_load(&it->imm->max_seq);
+    }
+    for (size_t i = 0; i < v->nfiles[0] && !rc; i++) {
+        file_meta *f = v->files[0][i];
+        if (it->nrds && file_hidden(it, f)) continue;
+        kids[n] = tc_iter(&db->tc, f, fill, &rc);
+        if (kids[n]) ms[n++] = f->global_seq ? f->global_seq : f->max_seq;
+    }
+    for (int l = 1; l < STRATA_KV_LEVELS && !rc; l++) {
+        size_t ns = 0;
+        uint64_t mx = 0;
+        for (size_t i = 0; i < v->nfiles[l]; i++) {
+            file_meta *f = v->files[l][i];
+            if (it->nrds && file_hidden(it, f)) continue;
+            shown[ns++] = f;
+            if (f->max_seq > mx) mx = f->max_seq;
+        }
+        if (!ns) continue;
+        kids[n] = tc_level_iter(&db->tc, shown, ns, fill);
+        if (!kids[n]) {
+            rc = st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
+            break;
+        }
+        ms[n++] = mx;
+    }
+    for (size_t i = 0; i < n && !rc; i++)
+        if (!kids[i]) rc = st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
+    free(shown);
+    if (rc) {
+        for (size_t i = 0; i < n; i++) lsm_iter_destroy(kids[i]);
+        free(kids);
+        free(ms);
+        if (rc == STRATA_NOMEM) {
+            strata_kv_iter_free(it);
+            return NULL;
+        }
+        return failed(it, rc);
+    }
+    it->mi = merge_iter_new(kids, ms, n);
+    free(kids);
+    free(ms);
+    if (!it->mi) goto oom;
     return it;
 oom:
     st_error(STRATA_NOMEM, "strata_kv_iter_new: out of memory");
@@ -594,6 +669,11 @@ size_t strata_kv_iter_next_batch(strata_kv_iter *it, strata_kv_entry *out, size_
         it->pending = 1;
         return 1;
     }
+    /* read sampling: the bytes of the whole batch, the last key as the sample */
+    int64_t bytes = 0;
+    for (size_t i = 0; i < m; i++) bytes += (int64_t)(b->key[i].n + b->val[i].n);
+    it->sample_left -= bytes;
+    if (it->sample_left < 0) read_sample_slow(it, b->key[m - 1]);
     /* b[0] is the current entry, visible; the others are decided here as find_next would */
     size_t n = 0;
     st_slice last = {0}; /* the last user key decided */

@@ -33,6 +33,8 @@ file_meta *file_meta_new(uint64_t number, uint64_t size, st_slice smallest, st_s
     f->min_seq = min_seq;
     f->max_seq = max_seq;
     f->global_seq = global_seq;
+    uint64_t seeks = size / FILE_SEEK_BYTES;
+    atomic_init(&f->allowed_seeks, seeks < FILE_MIN_SEEKS ? FILE_MIN_SEEKS : (int64_t)seeks);
     return f;
 }
 

@@ -26,6 +26,11 @@
 #include "strata_kv.h"
 #include "util/slice.h"
 
+/* Every FILE_SEEK_BYTES of a file's size buy one more read charge before it is compacted
+ * (LevelDB's estimate: one seek costs about as much as compacting 16 KiB), at least
+ * FILE_MIN_SEEKS. Not stored on disk. */
+enum { FILE_SEEK_BYTES = 16 << 10, FILE_MIN_SEEKS = 100 };
+
 enum {
     VE_LOG_NUMBER = 1,
     VE_NEXT_FILE = 2,
@@ -47,6 +52,10 @@ typedef struct file_meta {
     uint64_t min_seq, max_seq;
     uint64_t global_seq;
     int being_compacted; /* guarded by the db mutex */
+    /* read-triggered compaction: reads that consulted this file in vain left before the file
+     * is compacted (db.c db_charge_seek); max(100, size / 16 KiB) at creation and load. Goes
+     * below zero; only its crossing of zero matters. */
+    _Atomic int64_t allowed_seeks;
     /* the table cache's open reader and tombstones, cached here after the first lookup so
      * reads skip the cache's lock (set once; valid while any version lists the file) */
     _Atomic(void *) reader;
