@@ -284,10 +284,13 @@ size_t block_iter_next_batch(block_iter *it, st_slice limit, int check, size_t m
         if (shared > prev.n || (uint64_t)non_shared + vlen > (uint64_t)(end - p) ||
             klen < IKEY_TRAILER)
             break;
-        if (used + klen > cap) break;
+        if (used + klen + 16 > cap) break; /* 16: the slack of the word copies below */
         uint8_t *kp = kbuf + used;
         if (shared) copy_short(kp, prev.p, shared);
-        memcpy(kp + shared, p, non_shared);
+        if (non_shared <= 16 && end - p >= 16)
+            memcpy(kp + shared, p, 16); /* whole words: the bytes past non_shared are rewritten */
+        else
+            memcpy(kp + shared, p, non_shared);
         st_slice nk = st_slice_make(kp, klen);
         if (check && ikey_cmp(nk, limit) >= 0) break;
         keys[n] = nk;
