@@ -111,6 +111,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 pos = a;
                 while (pos < NK && !present[pos]) pos++;
             }
+            if ((b & 3) == 2) { /* forward in batches: the same entries as next calls */
+                strata_kv_entry e[8];
+                for (int round = 0; round < 3; round++) {
+                    size_t n = strata_kv_iter_next_batch(it, e, 1 + (size_t)(b >> 2) % 8);
+                    for (size_t j = 0; j < n; j++) {
+                        if (pos >= NK) fail("batch past the end", pos);
+                        key_of(pos, k2, &kl2);
+                        if (e[j].klen != kl2 || memcmp(e[j].key, k2, kl2)) fail("batch key", pos);
+                        if (e[j].vlen != vlen[pos]) fail("batch value length", pos);
+                        for (size_t x = 0; x < e[j].vlen; x++)
+                            if (((const uint8_t *)e[j].val)[x] != vals[pos])
+                                fail("batch value", pos);
+                        pos++;
+                        while (pos < NK && !present[pos]) pos++;
+                    }
+                    if (n == 0 && pos < NK) fail("batch ended early", pos);
+                }
+            }
             for (int s = 0; s < 8; s++) {
                 int want = pos >= 0 && pos < NK;
                 if (!!strata_kv_iter_valid(it) != want) fail("scan validity", pos);
