@@ -669,6 +669,8 @@ size_t strata_kv_iter_next_batch(strata_kv_iter *it, strata_kv_entry *out, size_
         it->pending = 1;
         return 1;
     }
+    /* a scan that has read the memtable through asks for its flush at once (memtable.h) */
+    if (mem_scan_wants_flush(it->mem)) db_request_flush(it->db, it->mem);
     /* read sampling: the bytes of the whole batch, the last key as the sample */
     int64_t bytes = 0;
     for (size_t i = 0; i < m; i++) bytes += (int64_t)(b->key[i].n + b->val[i].n);
