@@ -63,10 +63,8 @@ typedef enum strata_kv_io_backend {
 typedef struct strata_kv_options {
     int create_if_missing; /* default 1 */
     int error_if_exists;   /* default 0 */
-    /* memtable size before a flush; default 64 MiB, >= 64 KiB. A memtable that bulk reads
-     * (strata_kv_iter_scan) have read through about once in full, and at least 64K entries, is
-     * flushed early in the background: a skiplist walk costs a cache miss per entry, an SST
-     * block scan a fraction of that. */
+    /* memtable size before a flush; default 64 MiB, >= 64 KiB (see also
+     * read_triggered_compaction: a memtable that scans read through is flushed early) */
     size_t write_buffer_size;
     size_t block_size;       /* SST data block target; default 4 KiB, 256 B .. 4 MiB */
     size_t block_cache_size; /* bytes of uncompressed blocks; default 64 MiB, 0 = no cache */
@@ -86,7 +84,11 @@ typedef struct strata_kv_options {
      * level decides it) is compacted into the next level once it has been charged
      * max(100, file size / 16 KiB) times, so a read-heavy workload converges to a shape with
      * few overlapping files (an empty L0) even when writes alone never reach a compaction
-     * trigger. 0: only size and file-count triggers compact (a fixed shape, for tests). */
+     * trigger. Likewise a memtable that bulk reads (strata_kv_iter_next_batch,
+     * strata_kv_iter_scan) have read through about once in full, and at least 64K entries, is
+     * flushed early in the background: a skiplist walk costs a cache miss per entry, an SST
+     * block scan a fraction of that. 0: only size and file-count triggers compact and only a
+     * full memtable is flushed (a fixed shape, for tests). */
     int read_triggered_compaction;
     strata_env *env; /* NULL: the env chosen by io_backend */
 } strata_kv_options;

@@ -1305,6 +1305,7 @@ int strata_kv_snapshot_at(strata_kv *db, uint64_t seq, const strata_kv_snapshot 
 
 void db_request_flush(strata_kv *db, memtable *m)
 {
+    if (!db->opt.read_triggered_compaction) return;
     pthread_mutex_lock(&db->mu);
     int go = db->mem == m && !db->imm && db->bg_started && !db->shutting_down && !db->bg_error;
     pthread_mutex_unlock(&db->mu);

@@ -93,8 +93,9 @@ void db_leader_exit(strata_kv *db, db_writer *w);
  * memtable. REQUIRES mu. */
 int db_make_room(strata_kv *db, int force);
 /* Switches m to the immutable memtable and schedules its flush, without waiting for it, if m is
- * still the current memtable, no flush is pending and compaction runs in the background;
- * otherwise does nothing. For the read-triggered flush (memtable.h). Takes mu. */
+ * still the current memtable, no flush is pending, compaction runs in the background and
+ * read_triggered_compaction is on; otherwise does nothing. For the read-triggered flush
+ * (memtable.h). Takes mu. */
 void db_request_flush(strata_kv *db, memtable *m);
 void db_pending_add(strata_kv *db, uint64_t number);    /* REQUIRES mu */
 void db_pending_remove(strata_kv *db, uint64_t number); /* REQUIRES mu */

@@ -50,7 +50,7 @@ typedef struct memtable {
     _Atomic size_t mem_usage; /* approximate bytes */
     _Atomic uint64_t max_seq; /* largest sequence added (0 if empty) */
     _Atomic uint64_t num_entries;
-    /* entries read by forward runs (bulk scans), and whether a flush was asked for because of
+    /* entries read by forward batches (bulk scans), and whether a flush was asked for because of
      * them (see mem_scan_wants_flush) */
     _Atomic uint64_t scanned;
     _Atomic int flush_asked;

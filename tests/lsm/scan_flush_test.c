@@ -87,4 +87,26 @@ static void test_scanned_memtable_is_flushed(void)
     free(dir);
 }
 
-TEST_MAIN(test_scanned_memtable_is_flushed)
+/* read_triggered_compaction = 0: only a full memtable is flushed */
+static void test_option_off(void)
+{
+    char *dir = test_tmpdir("scan_flush_off");
+    strata_kv_options o;
+    strata_kv_options_init(&o);
+    o.read_triggered_compaction = 0;
+    strata_kv *db = NULL;
+    REQUIRE(strata_kv_open(dir, &o, &db) == STRATA_OK);
+    char k[16];
+    for (int i = 0; i < N; i++) {
+        key_of(i, k);
+        REQUIRE(strata_kv_put(db, k, 10, k, 10) == STRATA_OK);
+    }
+    for (int r = 0; r < 3; r++) CHECK_EQ_INT(scan_all(db), N);
+    /* a flush asked for would be done well within this (the test above waits for one) */
+    for (int waited = 0; waited < 1000 && l0_files(db) == 0; waited++) usleep(1000);
+    CHECK_EQ_INT(l0_files(db), 0);
+    REQUIRE(strata_kv_close(db) == STRATA_OK);
+    free(dir);
+}
+
+TEST_MAIN(test_scanned_memtable_is_flushed, test_option_off)
