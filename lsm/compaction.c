@@ -47,7 +47,10 @@ static sst_build_options build_opts(strata_kv *db, int level)
     return o;
 }
 
-static int finish_file(sst_builder *b, uint64_t number, file_meta **out)
+/* Finishes the file and opens it in the table cache, as LevelDB does after building a table:
+ * a table that cannot be read back fails the flush or compaction that wrote it, and the first
+ * reader after it does not pay for opening it (index, filter, tombstones). */
+static int finish_file(strata_kv *db, sst_builder *b, uint64_t number, file_meta **out)
 {
     sst_properties props;
     memset(&props, 0, sizeof props);
@@ -58,6 +61,13 @@ static int finish_file(sst_builder *b, uint64_t number, file_meta **out)
                          props.max_seq, 0);
     sst_properties_clear(&props);
     if (!*out) return st_error(STRATA_NOMEM, "flush: out of memory");
+    sst_reader *r;
+    rc = tc_find(&db->tc, *out, &r, NULL);
+    if (rc) {
+        file_meta_unref(*out);
+        *out = NULL;
+        return rc;
+    }
     return STRATA_OK;
 }
 
@@ -106,7 +116,7 @@ int db_write_l0(strata_kv *db, memtable *mem, uint64_t number, uint64_t smallest
         sst_builder_abandon(b);
         return rc;
     }
-    return finish_file(b, number, f);
+    return finish_file(db, b, number, f);
 }
 
 int db_flush_imm(strata_kv *db)
@@ -406,7 +416,7 @@ static int close_output(comp_state *cs, const st_slice *hi)
         return STRATA_OK;
     }
     file_meta *f = NULL;
-    rc = finish_file(b, cs->b_number, &f);
+    rc = finish_file(cs->db, b, cs->b_number, &f);
     if (rc) return rc;
     if (cs->out.n == cs->out.cap) {
         size_t nc = cs->out.cap ? cs->out.cap * 2 : 8;

@@ -61,7 +61,7 @@ struct strata_kv_iter {
     strata_kv_snapshot *snap; /* implicit snapshot (NULL when the caller gave one) */
     uint64_t seq;
     range_del_list *rds[3];
-    long rd_kid[3]; /* the merge child of rds[i]'s memtable, or -1 (files) */
+    long rd_kid[3]; /* the merge child of rds[i]'s memtable, or -1 (files, or no child) */
     size_t nrds;
     buf lower, upper;
     int has_lower, has_upper;
@@ -243,10 +243,35 @@ static void find_prev(strata_kv_iter *it)
  * visible at the iterator's sequence and newer than every entry of f: no entry of f can show,
  * so f gets no child (a database emptied by delete_range scans as fast as an empty one). f's
  * own tombstones stay in it->rds. */
+static int range_hidden(const strata_kv_iter *it, st_slice s, st_slice l, uint64_t maxseq,
+                        long clean_src);
+
 static int file_hidden(const strata_kv_iter *it, const file_meta *f)
 {
     uint64_t maxseq = f->global_seq ? f->global_seq : f->max_seq;
-    st_slice s = ikey_user(file_smallest(f)), l = ikey_user(file_largest(f));
+    return range_hidden(it, ikey_user(file_smallest(f)), ikey_user(file_largest(f)), maxseq, -1);
+}
+
+/* The same for a memtable: the immutable one under the mutable one's tombstones (its maxseq),
+ * or the mutable one under its own clean tombstones (memtable.h: no entry of that memtable in
+ * the range is newer; what is written after the iterator's sequence does not show anyway). */
+static int mem_hidden(const strata_kv_iter *it, memtable *m, uint64_t maxseq, long clean_src)
+{
+    sl_iter si;
+    sl_iter_init(&si, &m->list);
+    sl_iter_seek_to_first(&si);
+    if (!sl_iter_valid(&si)) return 0;
+    st_slice s = ikey_user(sl_iter_key(&si));
+    sl_iter_seek_to_last(&si);
+    st_slice l = ikey_user(sl_iter_key(&si));
+    return range_hidden(it, s, l, maxseq, clean_src);
+}
+
+/* 1 when the fragments of one source cover [s, l] without a gap, each with a tombstone visible
+ * at the iterator's sequence that is newer than maxseq, or (clean_src: that source) clean. */
+static int range_hidden(const strata_kv_iter *it, st_slice s, st_slice l, uint64_t maxseq,
+                        long clean_src)
+{
     for (size_t r = 0; r < it->nrds; r++) {
         const range_del_list *rd = it->rds[r];
         size_t first = rd_lower_bound(rd, s);
@@ -256,7 +281,9 @@ static int file_hidden(const strata_kv_iter *it, const file_meta *f)
             if (i > first && st_slice_cmp(fr->start, fr[-1].end) != 0) break; /* a gap */
             size_t k = 0;
             while (k < fr->nseq && fr->seqs[k] > it->seq) k++; /* invisible: newer */
-            if (k == fr->nseq || fr->seqs[k] <= maxseq) break;
+            if (k == fr->nseq) break;
+            if (fr->seqs[k] <= maxseq && !((long)r == clean_src && rd_frag_clean(fr, fr->seqs[k])))
+                break;
             if (st_slice_cmp(fr->end, l) > 0) return 1;
         }
     }
@@ -356,14 +383,22 @@ strata_kv_iter *strata_kv_iter_new(strata_kv *db, const strata_kv_read_options *
         goto oom;
     }
     size_t n = 0;
-    kids[n] = mem_iter_new(it->mem);
     /* entries newer than it->seq are invisible: the newest visible one is <= it->seq */
     uint64_t mmax = atomic_load(&it->mem->max_seq);
-    ms[n++] = mmax < it->seq ? mmax : it->seq;
-    if (it->imm) {
-        kids[n] = mem_iter_new(it->imm);
-        ms[n++] = atomic_load(&it->imm->max_seq);
+    if (!(it->nrds && it->rd_kid[0] == 0 && mem_hidden(it, it->mem, mmax, 0))) {
+        kids[n] = mem_iter_new(it->mem);
+        ms[n++] = mmax < it->seq ? mmax : it->seq;
     }
+    long mem_kid = n ? 0 : -1, imm_kid = -1;
+    uint64_t imax = it->imm ? atomic_load(&it->imm->max_seq) : 0;
+    if (it->imm && !(it->nrds && mem_hidden(it, it->imm, imax, -1))) {
+        imm_kid = (long)n;
+        kids[n] = mem_iter_new(it->imm);
+        ms[n++] = imax;
+    }
+    /* rd_kid named the memtable (0 mem, 1 imm): now its merge child, -1 if it has none */
+    for (size_t i = 0; i < it->nrds; i++)
+        if (it->rd_kid[i] >= 0) it->rd_kid[i] = it->rd_kid[i] == 0 ? mem_kid : imm_kid;
     for (size_t i = 0; i < v->nfiles[0] && !rc; i++) {
         file_meta *f = v->files[0][i];
         if (it->nrds && file_hidden(it, f)) continue;
