@@ -1307,7 +1307,9 @@ void db_request_flush(strata_kv *db, memtable *m)
 {
     if (!db->opt.read_triggered_compaction) return;
     pthread_mutex_lock(&db->mu);
-    int go = db->mem == m && !db->imm && db->bg_started && !db->shutting_down && !db->bg_error;
+    /* never a stall in a reader: not while a flush is pending or L0 is near its limits */
+    int go = db->mem == m && !db->imm && db->bg_started && !db->shutting_down && !db->bg_error &&
+             (int)db->vs.current->nfiles[0] < db->opt.level0_slowdown_trigger;
     pthread_mutex_unlock(&db->mu);
     if (go) (void)db_write_impl(db, NULL, 0); /* a failure is the next write's to report */
 }
