@@ -489,9 +489,14 @@ static void stop_bg(strata_kv *db)
     db->bg_started = 0;
 }
 
+static void join_switcher_locked(strata_kv *db, int wait);
+
 int strata_kv_close(strata_kv *db)
 {
     if (!db) return STRATA_OK;
+    pthread_mutex_lock(&db->mu);
+    join_switcher_locked(db, 1);
+    pthread_mutex_unlock(&db->mu);
     stop_bg(db);
     int rc = STRATA_OK;
     if (db->log && db->opt.sync_mode != STRATA_KV_SYNC_OFF) rc = wal_writer_sync(db->log);
@@ -502,6 +507,9 @@ int strata_kv_close(strata_kv *db)
 int lsm_test_crash_close(strata_kv *db)
 {
     if (!db) return STRATA_OK;
+    pthread_mutex_lock(&db->mu);
+    join_switcher_locked(db, 1);
+    pthread_mutex_unlock(&db->mu);
     stop_bg(db);
     db_free(db);
     return STRATA_OK;
@@ -1303,15 +1311,40 @@ int strata_kv_snapshot_at(strata_kv *db, uint64_t seq, const strata_kv_snapshot 
 
 /* ---- flush, compact, sizes ---- */
 
+static void *switcher_main(void *arg)
+{
+    strata_kv *db = arg;
+    (void)db_write_impl(db, NULL, 0); /* a failure is the next write's to report */
+    pthread_mutex_lock(&db->mu);
+    db->switcher_state = 2;
+    pthread_mutex_unlock(&db->mu);
+    return NULL;
+}
+
+/* Joins a switcher that is done (or, wait: any). REQUIRES mu, which it may drop. */
+static void join_switcher_locked(strata_kv *db, int wait)
+{
+    if (db->switcher_state == 0 || (db->switcher_state == 1 && !wait)) return;
+    pthread_t t = db->switcher;
+    db->switcher_state = 0;
+    pthread_mutex_unlock(&db->mu);
+    pthread_join(t, NULL);
+    pthread_mutex_lock(&db->mu);
+}
+
 void db_request_flush(strata_kv *db, memtable *m)
 {
     if (!db->opt.read_triggered_compaction) return;
     pthread_mutex_lock(&db->mu);
-    /* never a stall in a reader: not while a flush is pending or L0 is near its limits */
-    int go = db->mem == m && !db->imm && db->bg_started && !db->shutting_down && !db->bg_error &&
-             (int)db->vs.current->nfiles[0] < db->opt.level0_slowdown_trigger;
+    join_switcher_locked(db, 0);
+    /* not while a flush is pending or L0 is near its limits */
+    if (db->switcher_state == 0 && db->mem == m && !db->imm && db->bg_started &&
+        !db->shutting_down && !db->bg_error &&
+        (int)db->vs.current->nfiles[0] < db->opt.level0_slowdown_trigger) {
+        db->switcher_state = 1;
+        if (pthread_create(&db->switcher, NULL, switcher_main, db) != 0) db->switcher_state = 0;
+    }
     pthread_mutex_unlock(&db->mu);
-    if (go) (void)db_write_impl(db, NULL, 0); /* a failure is the next write's to report */
 }
 
 int strata_kv_flush(strata_kv *db)

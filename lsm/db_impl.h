@@ -64,6 +64,10 @@ struct strata_kv {
     size_t npending, cappending;
     pthread_t bg;
     int bg_started;
+    /* read-triggered flush: a short-lived thread switches the memtable (a reader must not wait
+     * for the WAL sync a switch needs). 0 none, 1 running, 2 done (to be joined); guarded by mu */
+    pthread_t switcher;
+    int switcher_state;
     int shutting_down;
     int flushing;
     int compacting;
