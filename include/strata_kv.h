@@ -276,6 +276,8 @@ typedef struct strata_kv_stats {
     uint64_t flushes;
     uint64_t compactions;
     uint64_t files_dropped_by_tombstone; /* SSTs removed whole under a covering tombstone */
+    uint64_t read_triggered_compactions; /* compactions started because reads charged a file */
+    uint64_t read_triggered_flushes;     /* memtables flushed early because scans read them */
     uint64_t sequence;
     const char *io_backend;         /* "io_uring" or "sync" (static string) */
     const char *io_fallback_reason; /* why io_uring was not used, or NULL */

@@ -296,6 +296,7 @@ static compaction *pick_compaction(strata_kv *db)
         compaction *c = level == 0 ? setup_compaction(db, 0, v->files[0], v->nfiles[0])
                                    : setup_compaction(db, level, &f, 1);
         db_seek_clear(db); /* consumed (a failed setup drops it too: reads record it again) */
+        if (c) db->read_compactions++;
         return c;
     }
     if (best == 0) return setup_compaction(db, 0, v->files[0], v->nfiles[0]);

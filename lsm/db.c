@@ -1342,7 +1342,10 @@ void db_request_flush(strata_kv *db, memtable *m)
         !db->shutting_down && !db->bg_error &&
         (int)db->vs.current->nfiles[0] < db->opt.level0_slowdown_trigger) {
         db->switcher_state = 1;
-        if (pthread_create(&db->switcher, NULL, switcher_main, db) != 0) db->switcher_state = 0;
+        if (pthread_create(&db->switcher, NULL, switcher_main, db) != 0)
+            db->switcher_state = 0;
+        else
+            db->read_flushes++;
     }
     pthread_mutex_unlock(&db->mu);
 }
@@ -1428,6 +1431,8 @@ int strata_kv_get_stats(strata_kv *db, strata_kv_stats *out)
     out->flushes = db->flushes;
     out->compactions = db->compactions;
     out->files_dropped_by_tombstone = db->dropped_files;
+    out->read_triggered_compactions = db->read_compactions;
+    out->read_triggered_flushes = db->read_flushes;
     out->sequence = atomic_load(&db->last_seq);
     pthread_mutex_unlock(&db->mu);
     if (out->user_bytes_written)
@@ -1464,12 +1469,13 @@ char *strata_kv_stats_string(strata_kv *db)
         "\nflush bytes written: %" PRIu64 "\ncompaction bytes read: %" PRIu64 " written: %" PRIu64
         "\nwrite amplification: %.2f\ncache hits: %" PRIu64 " misses: %" PRIu64
         " hit rate: %.3f\nstall micros: %" PRIu64 "\nflushes: %" PRIu64 " compactions: %" PRIu64
-        " files dropped by tombstone: %" PRIu64 "\nsequence: %" PRIu64 "\nio backend: %s%s%s\n",
+        " files dropped by tombstone: %" PRIu64 "\nread-triggered compactions: %" PRIu64
+        " flushes: %" PRIu64 "\nsequence: %" PRIu64 "\nio backend: %s%s%s\n",
         s.memtable_bytes, s.user_bytes_written, s.wal_bytes_written, s.flush_bytes_written,
         s.compaction_bytes_read, s.compaction_bytes_written, s.write_amplification, s.cache_hits,
         s.cache_misses, s.cache_hit_rate, s.stall_micros, s.flushes, s.compactions,
-        s.files_dropped_by_tombstone, s.sequence, s.io_backend ? s.io_backend : "?",
-        s.io_fallback_reason ? " (fallback: " : "",
+        s.files_dropped_by_tombstone, s.read_triggered_compactions, s.read_triggered_flushes,
+        s.sequence, s.io_backend ? s.io_backend : "?", s.io_fallback_reason ? " (fallback: " : "",
         s.io_fallback_reason ? s.io_fallback_reason : "");
     if (s.io_fallback_reason && n < (int)cap - 2) {
         buf[n - 1] = ')';

@@ -85,6 +85,7 @@ struct strata_kv {
     /* stats (guarded by mu, or atomic) */
     _Atomic uint64_t user_bytes, wal_bytes;
     uint64_t flush_bytes, comp_read, comp_written, stall_us, flushes, compactions, dropped_files;
+    uint64_t read_compactions, read_flushes; /* read-triggered ones (stats); guarded by mu */
 };
 
 /* db.c */

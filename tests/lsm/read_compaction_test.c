@@ -248,6 +248,9 @@ static void run_mode(const char *name, int mode, int max_passes)
     read_until_drained(db, mode, max_passes, 0);
     CHECK_EQ_INT(level_files(db, 0), 0);
     CHECK(deeper_files(db, 0) >= 1);
+    strata_kv_stats st;
+    CHECK_EQ_INT(strata_kv_get_stats(db, &st), STRATA_OK);
+    CHECK(st.read_triggered_compactions >= 1);
     check_contents(db);
     /* the shape survives a reopen */
     CHECK_EQ_INT(strata_kv_close(db), STRATA_OK);
@@ -315,6 +318,7 @@ static void test_option_off(void)
     CHECK_EQ_INT(strata_kv_get_stats(db, &st), STRATA_OK);
     CHECK_EQ_INT(st.levels[0].files, ROUNDS);
     CHECK_EQ_INT((int)st.compactions, 0);
+    CHECK_EQ_INT((int)st.read_triggered_compactions, 0);
     check_contents(db);
     CHECK_EQ_INT(strata_kv_close(db), STRATA_OK);
     strata_kv_destroy(dir);

@@ -68,6 +68,7 @@ static void test_scanned_memtable_is_flushed(void)
     strata_kv_stats st;
     REQUIRE(strata_kv_get_stats(db, &st) == STRATA_OK);
     CHECK_EQ_INT((int)st.flushes, 0);
+    CHECK_EQ_INT((int)st.read_triggered_flushes, 0);
 
     /* a full one does: the memtable is switched at once and flushed in the background */
     CHECK_EQ_INT(scan_all(db), N);
@@ -77,6 +78,8 @@ static void test_scanned_memtable_is_flushed(void)
         waited++;
     }
     CHECK_EQ_INT(l0_files(db), 1);
+    REQUIRE(strata_kv_get_stats(db, &st) == STRATA_OK);
+    CHECK_EQ_INT((int)st.read_triggered_flushes, 1);
     CHECK_EQ_INT(scan_all(db), N);
 
     /* and after a restart */
