@@ -31,6 +31,16 @@ static void exercise(sst_reader *r, block_cache *cache, const uint8_t *data, siz
     size_t n = 0;
     for (lsm_iter_seek_to_first(it); lsm_iter_valid(it) && n < 100000; lsm_iter_next(it)) n++;
     for (lsm_iter_seek_to_last(it); lsm_iter_valid(it) && n < 200000; lsm_iter_prev(it)) n++;
+    /* forward batches (the scan path), with a limit taken from the input */
+    static lsm_batch b;
+    st_slice limit = size >= 12 ? st_slice_make(data + size - 12, 12) : st_slice_make(NULL, 0);
+    lsm_iter_seek_to_first(it);
+    for (int rounds = 0; rounds < 100000 && lsm_iter_valid(it); rounds++) {
+        size_t got = lsm_iter_next_batch(it, limit, 1 + (size_t)rounds % LSM_BATCH_MAX, &b);
+        for (size_t i = 0; i < got; i++) n += b.key[i].n + b.val[i].n;
+        if (got == 0) break;
+        lsm_iter_next(it);
+    }
     /* keys taken from the input itself */
     for (size_t i = 0; i + 12 <= size && i < 64; i += 12) {
         st_slice k = st_slice_make(data + i, 12);

@@ -158,6 +158,38 @@ static int check_damaged(strata_kv *db, const batch *log, const char *what)
         fprintf(stderr, "%s: scan ended with %s\n", what, strata_status_name(st));
         bad++;
     }
+    /* the same scan in batches (strata_kv_iter_next_batch decodes blocks its own way) */
+    it = strata_kv_iter_new(db, &ro);
+    if (!it) return bad + 1;
+    next = 0;
+    strata_kv_entry e[64];
+    size_t got;
+    strata_kv_iter_seek_to_first(it);
+    while (!bad && (got = strata_kv_iter_next_batch(it, e, 64)) > 0) {
+        for (size_t i = 0; i < got && !bad; i++, next++) {
+            while (next < NKEYS && state[next] == 0) next++;
+            key_of(k, next);
+            size_t n = next < NKEYS ? value_of(val, state[next], next) : 0;
+            if (next >= NKEYS || e[i].klen != strlen(k) || memcmp(e[i].key, k, e[i].klen) != 0 ||
+                e[i].vlen != n || memcmp(e[i].val, val, n) != 0) {
+                fprintf(stderr, "%s: batch scan: wrong entry %.*s\n", what, (int)e[i].klen,
+                        (const char *)e[i].key);
+                bad++;
+            }
+        }
+    }
+    st = strata_kv_iter_status(it);
+    strata_kv_iter_free(it);
+    if (st == STRATA_OK && !bad) {
+        while (next < NKEYS && state[next] == 0) next++;
+        if (next < NKEYS) {
+            fprintf(stderr, "%s: batch scan ended early without an error\n", what);
+            bad++;
+        }
+    } else if (st != STRATA_OK && !is_error(st)) {
+        fprintf(stderr, "%s: batch scan ended with %s\n", what, strata_status_name(st));
+        bad++;
+    }
     return bad;
 }
 
