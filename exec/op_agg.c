@@ -152,7 +152,22 @@ static void itab_grow(agg_op *a)
 static void int_groups(agg_op *a, exec_vector *v, size_t n, uint32_t *gids)
 {
     int is32 = v->type == STRATA_TYPE_INT;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    if (!v->validity) {
+        /* no NULL keys: the rows whose key the table holds already, in a tight loop; a new key
+         * goes to the general loop below */
+        for (; i < n; i++) {
+            uint64_t key = is32 ? (uint64_t)(int64_t)((const int32_t *)v->data)[i]
+                                : (uint64_t)((const int64_t *)v->data)[i];
+            if (!a->itab_cap) break;
+            size_t j = st_hash_u64(key) & (a->itab_cap - 1);
+            uint32_t id;
+            while ((id = a->itab_id[j]) && a->itab_key[j] != key) j = (j + 1) & (a->itab_cap - 1);
+            if (!id) break;
+            gids[i] = id - 1;
+        }
+    }
+    for (; i < n; i++) {
         if (v->validity && !exec_vector_is_valid(v, i)) {
             if (a->null_group < 0) {
                 a->null_group = (int64_t)a->ngrp;
@@ -244,6 +259,17 @@ static int update_agg(exec_ctx *ctx, agg_op *a, int k, exec_vector *v, const uin
             }
         }
         if (ovf) return exec_error(ctx, STRATA_RANGE, "integer overflow");
+        return STRATA_OK;
+    }
+    if (sum && all && t == STRATA_TYPE_DOUBLE) {
+        /* the common case without the per-row tests of the loop below */
+        const double *d = v->data;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t g = gids[i];
+            s->dsum[g] += d[i];
+            s->cnt[g]++;
+            s->has[g] = 1;
+        }
         return STRATA_OK;
     }
     for (size_t i = 0; i < n; i++) {

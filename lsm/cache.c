@@ -170,6 +170,15 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset)
     return e;
 }
 
+int block_cache_full(block_cache *c, uint64_t file, uint64_t offset, size_t size)
+{
+    cache_shard *s = shard_of(c, key_hash(file, offset));
+    pthread_mutex_lock(&s->mu);
+    int full = s->usage + size > s->capacity;
+    pthread_mutex_unlock(&s->mu);
+    return full;
+}
+
 cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset, void *data,
                                  size_t size)
 {

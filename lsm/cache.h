@@ -29,6 +29,8 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset)
 cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset, void *data,
                                  size_t size);
 void block_cache_release(block_cache *c, cache_handle *h); /* h may be NULL */
+/* 1 when inserting size bytes at (file, offset) would evict something (its shard is full). */
+int block_cache_full(block_cache *c, uint64_t file, uint64_t offset, size_t size);
 const void *cache_handle_data(const cache_handle *h);
 size_t cache_handle_size(const cache_handle *h);
 /* Drops the entries of a file (deleted by compaction). */

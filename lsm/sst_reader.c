@@ -761,9 +761,12 @@ static int enter_block(sst_iter *it, size_t i, int forward)
     }
     if (in_ra) {
         uint8_t *raw = it->ra_buf + (e->off - r->idx[it->ra_first].off);
-        /* scan resistance: a block read ahead for a sequential scan is used in place and not
-         * put in the cache, so one long scan does not evict what point reads keep there */
-        rc = blockref_from_raw(r, e->off, raw, (size_t)e->len, 0, 0, &it->cur);
+        /* scan resistance: a block read ahead for a sequential scan goes into the cache only
+         * while the cache has room; otherwise it is used in place, so one long scan does not
+         * evict what point reads keep there */
+        int fill = it->o.fill_cache && r->cache &&
+                   !block_cache_full(r->cache, r->file_number, e->off, (size_t)e->len);
+        rc = blockref_from_raw(r, e->off, raw, (size_t)e->len, 0, fill, &it->cur);
     } else {
         rc = load_block(r, e, it->o.fill_cache, &it->cur);
     }
