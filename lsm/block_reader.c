@@ -62,6 +62,28 @@ static uint32_t restart_off(const block_iter *it, uint32_t i)
     return off <= it->restarts ? off : UINT32_MAX;
 }
 
+/* Decodes the header of the entry at p (entries end at end): shared, non-shared and value
+ * lengths; returns the start of the non-shared key bytes, or NULL for a header that cannot be
+ * right (a bad varint, more shared bytes than prev_len, key + value past end, a key shorter
+ * than an internal key's trailer). The usual three one-byte varints take one test. */
+static inline const uint8_t *entry_header(const uint8_t *p, const uint8_t *end, size_t prev_len,
+                                          uint32_t *shared, uint32_t *non_shared, uint32_t *vlen)
+{
+    if (end - p >= 3 && ((p[0] | p[1] | p[2]) & 0x80) == 0) {
+        *shared = p[0];
+        *non_shared = p[1];
+        *vlen = p[2];
+        p += 3;
+    } else if (!(p = get_varint32(p, end, shared)) || !(p = get_varint32(p, end, non_shared)) ||
+               !(p = get_varint32(p, end, vlen))) {
+        return NULL;
+    }
+    if (*shared > prev_len || (uint64_t)*non_shared + *vlen > (uint64_t)(end - p) ||
+        (uint64_t)*shared + *non_shared < IKEY_TRAILER)
+        return NULL;
+    return p;
+}
+
 /* Decodes the entry at it->next into key/value; the previous key must still be in it->key. */
 static int parse_next(block_iter *it)
 {
@@ -72,19 +94,7 @@ static int parse_next(block_iter *it)
     }
     const uint8_t *p = it->data + it->cur, *end = it->data + it->restarts;
     uint32_t shared, non_shared, vlen;
-    if (end - p >= 3 && ((p[0] | p[1] | p[2]) & 0x80) == 0) {
-        /* the usual case: three one-byte varints */
-        shared = p[0];
-        non_shared = p[1];
-        vlen = p[2];
-        p += 3;
-    } else if (!(p = get_varint32(p, end, &shared)) || !(p = get_varint32(p, end, &non_shared)) ||
-               !(p = get_varint32(p, end, &vlen))) {
-        mark_invalid(it, BI_CORRUPT);
-        return 0;
-    }
-    if (shared > it->key.n || (uint64_t)non_shared + vlen > (uint64_t)(end - p) ||
-        (uint64_t)shared + non_shared < IKEY_TRAILER) {
+    if (!(p = entry_header(p, end, it->key.n, &shared, &non_shared, &vlen))) {
         mark_invalid(it, BI_CORRUPT);
         return 0;
     }
@@ -206,10 +216,7 @@ static int restart_key(block_iter *it, uint32_t i, st_slice *key)
     if (off == UINT32_MAX || off >= it->restarts) return 0;
     const uint8_t *p = it->data + off, *end = it->data + it->restarts;
     uint32_t shared, non_shared, vlen;
-    if (!(p = get_varint32(p, end, &shared)) || !(p = get_varint32(p, end, &non_shared)) ||
-        !(p = get_varint32(p, end, &vlen)) || shared != 0 ||
-        (uint64_t)non_shared + vlen > (uint64_t)(end - p) || non_shared < IKEY_TRAILER)
-        return 0;
+    if (!(p = entry_header(p, end, 0, &shared, &non_shared, &vlen))) return 0; /* shared 0 */
     *key = st_slice_make(p, non_shared);
     return 1;
 }
@@ -268,22 +275,11 @@ size_t block_iter_next_batch(block_iter *it, st_slice limit, int check, size_t m
     uint32_t cur = it->cur, next = it->next;
     const uint8_t *end = it->data + it->restarts;
     while (n < max && next < it->restarts && used) {
-        const uint8_t *p = it->data + next;
-        uint32_t shared, non_shared, vlen;
-        if (end - p >= 3 && ((p[0] | p[1] | p[2]) & 0x80) == 0) {
-            shared = p[0];
-            non_shared = p[1];
-            vlen = p[2];
-            p += 3;
-        } else if (!(p = get_varint32(p, end, &shared)) ||
-                   !(p = get_varint32(p, end, &non_shared)) || !(p = get_varint32(p, end, &vlen))) {
-            break;
-        }
         st_slice prev = keys[n - 1];
+        uint32_t shared, non_shared, vlen;
+        const uint8_t *p = entry_header(it->data + next, end, prev.n, &shared, &non_shared, &vlen);
+        if (!p) break;
         size_t klen = (size_t)shared + non_shared;
-        if (shared > prev.n || (uint64_t)non_shared + vlen > (uint64_t)(end - p) ||
-            klen < IKEY_TRAILER)
-            break;
         if (used + klen + 16 > cap) break; /* 16: the slack of the word copies below */
         uint8_t *kp = kbuf + used;
         if (shared) copy_short(kp, prev.p, shared);

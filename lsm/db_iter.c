@@ -640,39 +640,36 @@ static void resolve_pending(strata_kv_iter *it)
     find_next(it, 1);
 }
 
+/* A batch of the current entry alone (a backward position, or an entry inside a tombstone
+ * fragment: the next call moves on as next does). */
+static size_t current_alone(strata_kv_iter *it, strata_kv_entry *out)
+{
+    size_t kl, vl;
+    out[0].key = strata_kv_iter_key(it, &kl);
+    out[0].klen = kl;
+    out[0].val = strata_kv_iter_value(it, &vl);
+    out[0].vlen = vl;
+    /* going forward, resolve_pending skips the user key in it->key */
+    if (it->dir > 0 && buf_set(&it->key, st_slice_make(out[0].key, kl))) {
+        set_error(it, st_error(STRATA_NOMEM, "strata_kv_iter_next_batch: out of memory"));
+        return 0;
+    }
+    it->pending = 1;
+    return 1;
+}
+
 size_t strata_kv_iter_next_batch(strata_kv_iter *it, strata_kv_entry *out, size_t max)
 {
     if (!it || !out || max == 0) return 0;
     resolve_pending(it);
     if (!it->valid) return 0;
-    size_t kl, vl;
-    if (it->dir < 0) {
-        /* backward position: the current entry alone */
-        out[0].key = strata_kv_iter_key(it, &kl);
-        out[0].klen = kl;
-        out[0].val = strata_kv_iter_value(it, &vl);
-        out[0].vlen = vl;
-        it->pending = 1;
-        return 1;
-    }
+    if (it->dir < 0) return current_alone(it, out);
     /* the merge position is on the current (visible) entry */
     st_slice u0 = ikey_user(lsm_iter_key(it->mi));
     st_slice hi = {0}; /* user-key limit: the upper bound, or the next tombstone fragment */
     if (it->has_upper) hi = buf_slice(&it->upper);
     if (it->nrds) {
-        if (!outside_tombstones(it, u0)) {
-            out[0].key = u0.p; /* inside a fragment: this one entry, then next decides */
-            out[0].klen = u0.n;
-            st_slice v = lsm_iter_value(it->mi);
-            out[0].val = v.p;
-            out[0].vlen = v.n;
-            if (buf_set(&it->key, u0)) {
-                set_error(it, st_error(STRATA_NOMEM, "strata_kv_iter_next_batch: out of memory"));
-                return 0;
-            }
-            it->pending = 1;
-            return 1;
-        }
+        if (!outside_tombstones(it, u0)) return current_alone(it, out);
         if (it->clear_hi.p && (!hi.p || st_slice_cmp(it->clear_hi, hi) < 0)) hi = it->clear_hi;
     }
     st_slice limit = {0};
@@ -695,15 +692,7 @@ size_t strata_kv_iter_next_batch(strata_kv_iter *it, strata_kv_entry *out, size_
     }
     lsm_batch *b = it->batch;
     size_t m = lsm_iter_next_batch(it->mi, limit, max, b);
-    if (m == 0) { /* cannot happen: the current entry is below the limit; be safe */
-        out[0].key = strata_kv_iter_key(it, &kl);
-        out[0].klen = kl;
-        out[0].val = strata_kv_iter_value(it, &vl);
-        out[0].vlen = vl;
-        if (buf_set(&it->key, u0)) return 0;
-        it->pending = 1;
-        return 1;
-    }
+    if (m == 0) return current_alone(it, out); /* the current entry is below the limit: not met */
     /* a scan that has read the memtable through asks for its flush at once (memtable.h) */
     if (mem_scan_wants_flush(it->mem)) db_request_flush(it->db, it->mem);
     /* read sampling: the bytes of the whole batch, the last key as the sample */

@@ -59,6 +59,21 @@ static int is_error(int rc)
     return rc == STRATA_CORRUPT || rc == STRATA_IOERR;
 }
 
+/* Whether (key, value) is the model's entry after position *next (keys the model holds no value
+ * for are skipped); moves *next past it. */
+static int model_entry(const uint32_t *state, int *next, const void *key, size_t kl, const void *v,
+                       size_t vl)
+{
+    static uint8_t val[4096];
+    char k[32];
+    while (*next < NKEYS && state[*next] == 0) (*next)++;
+    if (*next >= NKEYS) return 0;
+    key_of(k, *next);
+    size_t n = value_of(val, state[*next], *next);
+    (*next)++;
+    return kl == strlen(k) && memcmp(key, k, kl) == 0 && vl == n && memcmp(v, val, n) == 0;
+}
+
 /* Checks an opened damaged database; returns the number of wrong answers. */
 static int check_damaged(strata_kv *db, const batch *log, const char *what)
 {
@@ -135,16 +150,11 @@ static int check_damaged(strata_kv *db, const batch *log, const char *what)
         size_t kl, vl;
         const char *key = strata_kv_iter_key(it, &kl);
         const void *v = strata_kv_iter_value(it, &vl);
-        while (next < NKEYS && state[next] == 0) next++;
-        key_of(k, next);
-        size_t n = next < NKEYS ? value_of(val, state[next], next) : 0;
-        if (next >= NKEYS || kl != strlen(k) || memcmp(key, k, kl) != 0 || vl != n ||
-            memcmp(v, val, n) != 0) {
+        if (!model_entry(state, &next, key, kl, v, vl)) {
             fprintf(stderr, "%s: scan: wrong entry %.*s\n", what, (int)kl, key);
             bad++;
             break;
         }
-        next++;
     }
     st = strata_kv_iter_status(it);
     strata_kv_iter_free(it);
@@ -166,12 +176,8 @@ static int check_damaged(strata_kv *db, const batch *log, const char *what)
     size_t got;
     strata_kv_iter_seek_to_first(it);
     while (!bad && (got = strata_kv_iter_next_batch(it, e, 64)) > 0) {
-        for (size_t i = 0; i < got && !bad; i++, next++) {
-            while (next < NKEYS && state[next] == 0) next++;
-            key_of(k, next);
-            size_t n = next < NKEYS ? value_of(val, state[next], next) : 0;
-            if (next >= NKEYS || e[i].klen != strlen(k) || memcmp(e[i].key, k, e[i].klen) != 0 ||
-                e[i].vlen != n || memcmp(e[i].val, val, n) != 0) {
+        for (size_t i = 0; i < got && !bad; i++) {
+            if (!model_entry(state, &next, e[i].key, e[i].klen, e[i].val, e[i].vlen)) {
                 fprintf(stderr, "%s: batch scan: wrong entry %.*s\n", what, (int)e[i].klen,
                         (const char *)e[i].key);
                 bad++;

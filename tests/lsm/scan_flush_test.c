@@ -36,6 +36,16 @@ static int scan_all(strata_kv *db)
     return n;
 }
 
+/* N keys, far below the write buffer: all in the memtable */
+static void fill(strata_kv *db)
+{
+    char k[16];
+    for (int i = 0; i < N; i++) {
+        key_of(i, k);
+        REQUIRE(strata_kv_put(db, k, 10, k, 10) == STRATA_OK);
+    }
+}
+
 static int l0_files(strata_kv *db)
 {
     strata_kv_stats st;
@@ -50,11 +60,7 @@ static void test_scanned_memtable_is_flushed(void)
     strata_kv_options_init(&o);
     strata_kv *db = NULL;
     REQUIRE(strata_kv_open(dir, &o, &db) == STRATA_OK);
-    char k[16];
-    for (int i = 0; i < N; i++) {
-        key_of(i, k);
-        REQUIRE(strata_kv_put(db, k, 10, k, 10) == STRATA_OK);
-    }
+    fill(db);
     CHECK_EQ_INT(l0_files(db), 0); /* far below the write buffer */
 
     /* a short scan does not ask for a flush */
@@ -99,11 +105,7 @@ static void test_option_off(void)
     o.read_triggered_compaction = 0;
     strata_kv *db = NULL;
     REQUIRE(strata_kv_open(dir, &o, &db) == STRATA_OK);
-    char k[16];
-    for (int i = 0; i < N; i++) {
-        key_of(i, k);
-        REQUIRE(strata_kv_put(db, k, 10, k, 10) == STRATA_OK);
-    }
+    fill(db);
     for (int r = 0; r < 3; r++) CHECK_EQ_INT(scan_all(db), N);
     /* a flush asked for would be done well within this (the test above waits for one) */
     for (int waited = 0; waited < 1000 && l0_files(db) == 0; waited++) usleep(1000);
