@@ -68,7 +68,10 @@ struct exec_ctx {
     struct catalog *catalog;            /* row ids of tables without a primary key */
     const sql_value *params;            /* [nparams], params[0] is ?1 */
     int nparams;
-    int64_t now_us;      /* now(): the statement's start time, µs since the epoch */
+    int64_t now_us; /* now(): the statement's start time, µs since the epoch */
+    /* 1: a big full scan of a read-only statement may read part of the table on a helper
+     * thread (rows still come in key order); needs snapshot set. 0 (exec_ctx_init): never. */
+    int parallel_scan;
     const char *user_id; /* the session's user (user and stream tables); NULL = none */
     size_t user_len;
 
@@ -134,5 +137,8 @@ char *exec_explain(const exec_op *root);
 
 /* Runs plan to completion, discarding rows (DML) — convenience for callers. */
 int exec_run(exec_ctx *ctx, const plan_node *plan);
+
+/* Full scans that went parallel in this process (tests check that the path ran). */
+uint64_t exec_parallel_scans(void);
 
 #endif

@@ -10,9 +10,12 @@
  * A refreshable table that is finishing a refresh is read at its recorded sequence.
  * With emit_key (UPDATE, DELETE) each row's key is appended as a trailing BLOB column.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "catalog/catalog.h"
 #include "exec/op.h"
@@ -21,6 +24,11 @@
 #include "util/slice.h"
 
 #define KEY_CAP 4096 /* bounds and keys built here (longer ones: STRATA_TOOBIG) */
+
+/* the parallel full scan (see "parallel full scan" below) */
+#define PAR_MIN_CHUNKS 8  /* chunks a full scan reads alone first */
+#define PAR_PIECES     64 /* pieces the rest is split into, at most */
+#define PAR_MAX_QUEUED 32 /* chunks the helper may have decoded ahead */
 
 typedef struct scan_op {
     exec_op base;
@@ -50,11 +58,18 @@ typedef struct scan_op {
     exec_chunk out;
     exec_sel_t *sel; /* the pushed filter's selection (exec_chunk_sel of out) */
     uint8_t prefix[ROW_KEY_TABLE_ID_SIZE];
+    uint8_t table_end[ROW_KEY_TABLE_ID_SIZE];
+    /* a full scan that has gone parallel (scan_par below); NULL: serial */
+    struct par_scan *par;
+    int par_ok;     /* this run may go parallel */
+    int chunks_out; /* chunks the serial full scan has produced */
 } scan_op;
 
 static int in_keys_build(exec_ctx *ctx, scan_op *s);
-static inline int decode_row(exec_ctx *ctx, scan_op *s, const uint8_t *val, size_t vlen, size_t k);
-static void put_key(scan_op *s, size_t k, const void *key, size_t klen);
+static inline int decode_row(exec_ctx *ctx, const scan_op *s, exec_chunk *out, const uint8_t *val,
+                             size_t vlen, size_t k);
+static void put_key(const scan_op *s, exec_chunk *out, size_t k, const void *key, size_t klen);
+static void par_stop(scan_op *s);
 
 static int scan_read_options(exec_ctx *ctx, scan_op *s, strata_kv_read_options *ro)
 {
@@ -108,9 +123,12 @@ static int scan_open(exec_op *op, exec_ctx *ctx)
 {
     scan_op *s = (scan_op *)op;
     const plan_node *p = op->plan;
+    par_stop(s);
     s->done = 0;
     s->vnode = 0;
     s->mode = 0;
+    s->chunks_out = 0;
+    s->par_ok = 0;
     if (s->it) {
         strata_kv_iter_free(s->it);
         s->it = NULL;
@@ -144,6 +162,7 @@ static int scan_open(exec_op *op, exec_ctx *ctx)
     ro.upper = end;
     ro.upper_len = sizeof end;
     row_key_table_prefix(s->prefix, s->t->id);
+    memcpy(s->table_end, end, sizeof end);
     s->it = strata_kv_iter_new(ctx->kv, &ro);
     if (!s->it) return exec_kv_error(ctx, STRATA_NOMEM, "scan iterator");
     s->have_lo = s->have_hi = 0;
@@ -186,6 +205,8 @@ static int scan_open(exec_op *op, exec_ctx *ctx)
         s->cur_end_len = 0; /* start the first vnode */
     } else {
         strata_kv_iter_seek(s->it, s->prefix, sizeof s->prefix);
+        /* a read-only full scan of a consistent view may hand vnodes to a helper thread */
+        s->par_ok = ctx->parallel_scan && ro.snapshot && s->t->vnodes >= 4;
     }
     return STRATA_OK;
 }
@@ -318,8 +339,8 @@ static int fill_in(exec_ctx *ctx, scan_op *s)
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (!rc && st[i] == STRATA_OK) {
-            rc = decode_row(ctx, s, vals[i], vlens[i], k);
-            if (!rc && s->emit_key) put_key(s, k, keys[i], klens[i]);
+            rc = decode_row(ctx, s, &s->out, vals[i], vlens[i], k);
+            if (!rc && s->emit_key) put_key(s, &s->out, k, keys[i], klens[i]);
             k++;
         } else if (!rc && st[i] != STRATA_NOTFOUND) {
             rc = exec_error(ctx, st[i], "multi-get of %s", s->t->name);
@@ -361,7 +382,7 @@ static int next_vnode(scan_op *s)
 
 /* A TEXT or BLOB column of a row: row_view_get checks its bounds. Out of line, so that the
  * loop over fixed-width columns keeps its values in registers. */
-static __attribute__((noinline)) int decode_var(exec_ctx *ctx, scan_op *s, const uint8_t *val,
+static __attribute__((noinline)) int decode_var(exec_ctx *ctx, const scan_op *s, const uint8_t *val,
                                                 size_t vlen, uint32_t col, exec_vector *v, size_t k)
 {
     int type = s->t->col_types[col];
@@ -377,7 +398,8 @@ static __attribute__((noinline)) int decode_var(exec_ctx *ctx, scan_op *s, const
 /* Decodes one row value into row k of the output. The header is read here (the fixed-width
  * columns need nothing else); a TEXT or BLOB column goes through row_view_get, which checks
  * its bounds. A bad header is reported by row_open. */
-static inline int decode_row(exec_ctx *ctx, scan_op *s, const uint8_t *val, size_t vlen, size_t k)
+static inline int decode_row(exec_ctx *ctx, const scan_op *s, exec_chunk *out, const uint8_t *val,
+                             size_t vlen, size_t k)
 {
     int nc = s->ncols;
     if (nc == 0) return STRATA_OK; /* count(*): nothing to decode */
@@ -391,7 +413,7 @@ static inline int decode_row(exec_ctx *ctx, scan_op *s, const uint8_t *val, size
     const uint8_t *nulls = val + ROW_HEADER_SIZE, *slots = val + ROW_SLOTS_OFFSET(ncols);
     const uint8_t *types = s->t->col_types;
     const int *cols = s->cols;
-    exec_vector *vs = s->out.cols;
+    exec_vector *vs = out->cols;
     for (int j = 0; j < nc; j++) {
         uint32_t col = (uint32_t)cols[j];
         exec_vector *v = &vs[j];
@@ -426,43 +448,56 @@ static inline int decode_row(exec_ctx *ctx, scan_op *s, const uint8_t *val, size
     return STRATA_OK;
 }
 
-static void put_key(scan_op *s, size_t k, const void *key, size_t klen)
+static void put_key(const scan_op *s, exec_chunk *out, size_t k, const void *key, size_t klen)
 {
-    exec_vector *v = &s->out.cols[s->ncols];
+    exec_vector *v = &out->cols[s->ncols];
     ((exec_str *)v->data)[k] = exec_heap_str(&v->heap, key, (uint32_t)klen);
 }
 
-/* A full scan's rows come in batches (strata_kv_iter_next_batch), decoded straight into the
- * chunk. */
-static int fill_full(exec_ctx *ctx, scan_op *s)
+/* key < end, for an end that is a key prefix ([table] or [table][vnode]) */
+static inline int key_before(const void *key, size_t klen, const uint8_t *end, size_t elen)
+{
+    int c = memcmp(key, end, klen < elen ? klen : elen);
+    return c < 0 || (c == 0 && klen < elen);
+}
+
+/* A full scan's rows come in batches (strata_kv_iter_next_batch), decoded straight into out
+ * (reset by the caller) up to a full chunk. The range ends before end: the table's end, or a
+ * vnode's for a piece of a parallel scan. Batches are in key order, so only a batch whose last
+ * key is not before end is looked at entry by entry. *exhausted = 1 at the end of the range. */
+static int fill_range(exec_ctx *ctx, const scan_op *s, strata_kv_iter *it, exec_chunk *out,
+                      const uint8_t *end, size_t elen, int *exhausted)
 {
     strata_kv_entry e[256];
     size_t k = 0;
+    *exhausted = 0;
     while (k < EXEC_VECTOR_SIZE) {
         size_t want = EXEC_VECTOR_SIZE - k < 256 ? EXEC_VECTOR_SIZE - k : 256;
-        size_t n = strata_kv_iter_next_batch(s->it, e, want);
+        size_t n = strata_kv_iter_next_batch(it, e, want);
         if (n == 0) {
-            int rc = strata_kv_iter_status(s->it);
+            int rc = strata_kv_iter_status(it);
             if (rc) return exec_kv_error(ctx, rc, "scan");
-            s->done = 1;
+            *exhausted = 1;
             break;
         }
-        for (size_t i = 0; i < n; i++, k++) {
-            /* the iterator's bound keeps the scan in the table; checked all the same */
-            if (ST_UNLIKELY(e[i].klen < ROW_KEY_TABLE_ID_SIZE ||
-                            memcmp(e[i].key, s->prefix, ROW_KEY_TABLE_ID_SIZE) != 0)) {
-                s->done = 1;
-                s->out.count = k;
-                return STRATA_OK;
-            }
-            int rc = decode_row(ctx, s, e[i].val, e[i].vlen, k);
-            if (ST_UNLIKELY(rc)) return rc;
-            if (s->emit_key) put_key(s, k, e[i].key, e[i].klen);
+        if (!key_before(e[n - 1].key, e[n - 1].klen, end, elen)) {
+            size_t m = 0;
+            while (m < n && key_before(e[m].key, e[m].klen, end, elen)) m++;
+            n = m;
+            *exhausted = 1;
         }
+        for (size_t i = 0; i < n; i++, k++) {
+            int rc = decode_row(ctx, s, out, e[i].val, e[i].vlen, k);
+            if (ST_UNLIKELY(rc)) return rc;
+            if (s->emit_key) put_key(s, out, k, e[i].key, e[i].klen);
+        }
+        if (*exhausted) break;
     }
-    s->out.count = k;
+    out->count = k;
     return STRATA_OK;
 }
+
+static void par_start(exec_ctx *ctx, scan_op *s);
 
 static int fill(exec_ctx *ctx, scan_op *s)
 {
@@ -512,14 +547,24 @@ static int fill(exec_ctx *ctx, scan_op *s)
         rc = strata_kv_get(ctx->kv, &ro, s->key_buf, klen, &val, &vlen);
         if (rc == STRATA_NOTFOUND) return STRATA_OK;
         if (rc) return exec_kv_error(ctx, rc, "get");
-        rc = decode_row(ctx, s, val, vlen, 0);
-        if (!rc && s->emit_key) put_key(s, 0, s->key_buf, klen);
+        rc = decode_row(ctx, s, &s->out, val, vlen, 0);
+        if (!rc && s->emit_key) put_key(s, &s->out, 0, s->key_buf, klen);
         strata_kv_free(val);
         if (!rc) s->out.count = 1;
         return rc;
     }
     if (s->mode == 3) return fill_in(ctx, s);
-    if (s->mode == 0) return fill_full(ctx, s);
+    if (s->mode == 0) {
+        int exhausted;
+        rc = fill_range(ctx, s, s->it, &s->out, s->table_end, sizeof s->table_end, &exhausted);
+        if (rc) return rc;
+        if (exhausted) {
+            s->done = 1;
+        } else if (s->par_ok && ++s->chunks_out % PAR_MIN_CHUNKS == 0) {
+            par_start(ctx, s); /* a big table: the rest may go faster on two threads */
+        }
+        return STRATA_OK;
+    }
     strata_kv_iter *it = s->it;
     if (s->mode == 2 && s->cur_end_len == 0) {
         if (!next_vnode(s)) {
@@ -550,9 +595,9 @@ static int fill(exec_ctx *ctx, scan_op *s)
             break;
         }
         const uint8_t *val = strata_kv_iter_value(it, &vlen);
-        rc = decode_row(ctx, s, val, vlen, k);
+        rc = decode_row(ctx, s, &s->out, val, vlen, k);
         if (rc) return rc;
-        if (s->emit_key) put_key(s, k, key, klen);
+        if (s->emit_key) put_key(s, &s->out, k, key, klen);
         k++;
         strata_kv_iter_next(it);
     }
@@ -560,22 +605,350 @@ static int fill(exec_ctx *ctx, scan_op *s)
     return STRATA_OK;
 }
 
+/* ---- parallel full scan ----
+ *
+ * A read-only full scan that has produced PAR_MIN_CHUNKS chunks (a big table), on a machine with a
+ * core to spare (on two cores: while the kernel runs no flush or compaction; asked again every
+ * PAR_MIN_CHUNKS chunks), splits the vnodes after the current one into up to PAR_PIECES pieces of
+ * consecutive vnodes. Pieces are claimed in key order, one at a time, by the scan's own thread and
+ * by one helper thread with its own iterator over the same snapshot. The helper decodes the pieces
+ * it claims into chunks queued on the piece; the scan hands pieces up strictly in key order: a
+ * piece it claimed it reads itself, a helper's piece it passes on from the queue (waiting for it if
+ * need be). Rows thus come in the serial scan's order, and the first error in key order is the one
+ * reported. The helper keeps at most PAR_MAX_QUEUED chunks ahead of the consumer (more only of the
+ * piece the consumer waits for), and stops when the scan closes. The pushed filter and everything
+ * above the scan stay on the statement's thread. */
+
+/* A piece is read by the scan where it hands it up (MAIN), or decoded into its queue ahead of
+ * that (QUEUED): by the helper, or by the scan itself while it would otherwise wait. */
+enum { PIECE_FREE = 0, PIECE_MAIN = 1, PIECE_QUEUED = 2 };
+
+static _Atomic uint64_t par_scans; /* exec_parallel_scans */
+
+uint64_t exec_parallel_scans(void)
+{
+    return atomic_load(&par_scans);
+}
+
+typedef struct par_chunk {
+    exec_chunk c;
+    struct par_chunk *next;
+} par_chunk;
+
+typedef struct par_piece {
+    uint8_t end[ROW_KEY_PREFIX_SIZE];   /* the piece is [start, end) */
+    uint8_t start[ROW_KEY_PREFIX_SIZE]; /* of its first vnode */
+    int owner;
+    int done;               /* QUEUED: decoding finished (or failed: rc) */
+    par_chunk *head, *tail; /* QUEUED: decoded chunks, in key order */
+    int rc;
+    char errmsg[sizeof((exec_ctx *)0)->errmsg];
+} par_piece;
+
+typedef struct par_scan {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    par_piece *pieces;
+    uint32_t npieces;
+    uint32_t next_claim; /* pieces below it are claimed */
+    uint32_t emit;       /* the piece the scan hands up now */
+    int queued;          /* chunks in the pieces' queues */
+    int stop;
+    par_chunk *free_list;
+    par_chunk *held;    /* the chunk the scan handed up last (recycled at the next call) */
+    int main_reading;   /* the scan reads pieces[emit] with its own iterator */
+    strata_kv_iter *it; /* the helper's */
+    const scan_op *s;
+    exec_ctx hctx; /* the helper's errors */
+    exec_ctx mctx; /* the errors of pieces the scan decodes ahead */
+} par_scan;
+
+static void par_chunks_free(par_chunk *c)
+{
+    while (c) {
+        par_chunk *n = c->next;
+        exec_chunk_free(&c->c);
+        free(c);
+        c = n;
+    }
+}
+
+/* Decodes piece j (claimed by the caller) into its queue with iterator it, errors on ectx;
+ * called and returns without p->mu. wait_room: the helper waits while the queues are full,
+ * except on the piece the scan waits for; the scan itself never waits here. */
+static void par_decode(par_scan *p, uint32_t j, strata_kv_iter *it, exec_ctx *ectx, int wait_room)
+{
+    const scan_op *s = p->s;
+    par_piece *pc = &p->pieces[j];
+    strata_kv_iter_seek(it, pc->start, sizeof pc->start);
+    int rc = STRATA_OK, exhausted = 0;
+    pthread_mutex_lock(&p->mu);
+    while (!exhausted && !p->stop) {
+        par_chunk *c = p->free_list;
+        if (c) p->free_list = c->next;
+        pthread_mutex_unlock(&p->mu);
+        if (!c) {
+            c = malloc(sizeof *c);
+            if (!c) {
+                rc = exec_error(ectx, STRATA_NOMEM, "parallel scan of %s", s->t->name);
+                pthread_mutex_lock(&p->mu);
+                break;
+            }
+            exec_chunk_init(&c->c, s->ncols + s->emit_key, s->out_types);
+        }
+        c->next = NULL;
+        exec_chunk_reset(&c->c);
+        rc = fill_range(ectx, s, it, &c->c, pc->end, sizeof pc->end, &exhausted);
+        pthread_mutex_lock(&p->mu);
+        if (rc || c->c.count == 0) {
+            c->next = p->free_list;
+            p->free_list = c;
+            if (rc) break;
+            continue;
+        }
+        if (pc->tail)
+            pc->tail->next = c;
+        else
+            pc->head = c;
+        pc->tail = c;
+        p->queued++;
+        pthread_cond_broadcast(&p->cv);
+        while (wait_room && !p->stop && p->queued >= PAR_MAX_QUEUED && p->emit != j)
+            pthread_cond_wait(&p->cv, &p->mu);
+    }
+    if (rc) {
+        pc->rc = rc;
+        memcpy(pc->errmsg, ectx->errmsg, sizeof pc->errmsg);
+    }
+    pc->done = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void *par_helper(void *arg)
+{
+    par_scan *p = arg;
+    pthread_mutex_lock(&p->mu);
+    while (!p->stop && p->next_claim < p->npieces) {
+        uint32_t j = p->next_claim++;
+        p->pieces[j].owner = PIECE_QUEUED;
+        pthread_mutex_unlock(&p->mu);
+        par_decode(p, j, p->it, &p->hctx, 1);
+        pthread_mutex_lock(&p->mu);
+        if (p->pieces[j].rc) break; /* the scan stops at this piece */
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Goes parallel from the serial scan's position: the rest of its current vnode stays the
+ * scan's, the later vnodes become pieces. Stays serial when that is not worth it or a thread
+ * cannot be had. */
+static void par_start(exec_ctx *ctx, scan_op *s)
+{
+    if (!strata_kv_iter_valid(s->it)) return;
+    size_t kl;
+    const uint8_t *key = strata_kv_iter_key(s->it, &kl);
+    uint32_t tid, vc;
+    if (kl < ROW_KEY_PREFIX_SIZE || row_key_split(key, kl, &tid, &vc, NULL, NULL) ||
+        tid != s->t->id)
+        return;
+    uint32_t vnodes = s->t->vnodes;
+    if (vc + 3 > vnodes) return; /* too little left */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 2) {
+        s->par_ok = 0;
+        return;
+    }
+    /* a flush or compaction has the other core: the scan would only slow it down (it asks
+     * again PAR_MIN_CHUNKS chunks later) */
+    if (cpus < 3 && strata_kv_background_busy(ctx->kv)) return;
+    strata_kv_read_options ro;
+    if (scan_read_options(ctx, s, &ro)) {
+        ctx->errcode = STRATA_OK; /* just stay serial */
+        return;
+    }
+    uint8_t lo[ROW_KEY_TABLE_ID_SIZE], hi[ROW_KEY_TABLE_ID_SIZE];
+    row_key_table_range(s->t->id, lo, hi);
+    ro.lower = lo;
+    ro.lower_len = sizeof lo;
+    ro.upper = hi;
+    ro.upper_len = sizeof hi;
+    uint32_t rest = vnodes - vc - 1;
+    uint32_t np = rest < PAR_PIECES - 1 ? rest : PAR_PIECES - 1;
+    par_scan *p = calloc(1, sizeof *p);
+    if (!p) return;
+    p->pieces = calloc((size_t)np + 1, sizeof *p->pieces);
+    p->it = p->pieces ? strata_kv_iter_new(ctx->kv, &ro) : NULL;
+    if (!p->it) goto fail;
+    /* piece 0: the rest of vnode vc, read by the scan's iterator where it stands */
+    uint8_t st[ROW_KEY_PREFIX_SIZE];
+    row_key_vnode_range(s->t->id, vc, p->pieces[0].start, p->pieces[0].end);
+    p->pieces[0].owner = PIECE_MAIN;
+    uint32_t v = vc + 1;
+    for (uint32_t i = 1; i <= np; i++) {
+        uint32_t n = rest / np + (i - 1 < rest % np); /* vnodes in piece i */
+        row_key_vnode_prefix(p->pieces[i].start, s->t->id, v);
+        row_key_vnode_range(s->t->id, v + n - 1, st, p->pieces[i].end);
+        v += n;
+    }
+    p->npieces = np + 1;
+    p->next_claim = 1;
+    p->emit = 0;
+    p->main_reading = 1;
+    p->s = s;
+    exec_ctx_init(&p->hctx);
+    exec_ctx_init(&p->mctx);
+    if (pthread_mutex_init(&p->mu, NULL)) goto fail_ctx;
+    if (pthread_cond_init(&p->cv, NULL)) {
+        pthread_mutex_destroy(&p->mu);
+        goto fail_ctx;
+    }
+    if (pthread_create(&p->thread, NULL, par_helper, p)) {
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+        goto fail_ctx;
+    }
+    s->par = p;
+    atomic_fetch_add(&par_scans, 1);
+    return;
+fail_ctx:
+    exec_ctx_free(&p->hctx);
+    exec_ctx_free(&p->mctx);
+fail:
+    if (p->it) strata_kv_iter_free(p->it);
+    free(p->pieces);
+    free(p);
+}
+
+/* The next chunk of a parallel scan, in key order; count 0 at the end. */
+static int par_next(exec_ctx *ctx, scan_op *s, exec_chunk **out)
+{
+    par_scan *p = s->par;
+    pthread_mutex_lock(&p->mu);
+    if (p->held) {
+        p->held->next = p->free_list;
+        p->free_list = p->held;
+        p->held = NULL;
+    }
+    for (;;) {
+        if (p->emit >= p->npieces) {
+            pthread_mutex_unlock(&p->mu);
+            exec_chunk_reset(&s->out);
+            s->done = 1;
+            *out = &s->out;
+            return STRATA_OK;
+        }
+        par_piece *pc = &p->pieces[p->emit];
+        if (pc->owner == PIECE_FREE) {
+            pc->owner = PIECE_MAIN; /* unclaimed pieces start at emit: the next to claim */
+            p->next_claim = p->emit + 1;
+            p->main_reading = 0;
+        }
+        if (pc->owner == PIECE_MAIN) {
+            pthread_mutex_unlock(&p->mu);
+            if (!p->main_reading) {
+                strata_kv_iter_seek(s->it, pc->start, sizeof pc->start);
+                p->main_reading = 1;
+            }
+            int exhausted;
+            exec_chunk_reset(&s->out);
+            int rc = fill_range(ctx, s, s->it, &s->out, pc->end, sizeof pc->end, &exhausted);
+            if (rc) return rc;
+            pthread_mutex_lock(&p->mu);
+            if (exhausted) {
+                p->emit++;
+                p->main_reading = 0;
+                pthread_cond_broadcast(&p->cv);
+            }
+            if (s->out.count == 0) continue;
+            pthread_mutex_unlock(&p->mu);
+            *out = &s->out;
+            return STRATA_OK;
+        }
+        /* a queued piece: rather than wait for it, decode a later one ahead */
+        while (!pc->head && !pc->done) {
+            if (p->next_claim < p->npieces && p->queued < PAR_MAX_QUEUED) {
+                uint32_t j = p->next_claim++;
+                p->pieces[j].owner = PIECE_QUEUED;
+                p->main_reading = 0;
+                pthread_mutex_unlock(&p->mu);
+                par_decode(p, j, s->it, &p->mctx, 0);
+                pthread_mutex_lock(&p->mu);
+                continue;
+            }
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+        if (pc->head) {
+            par_chunk *c = pc->head;
+            pc->head = c->next;
+            if (!pc->head) pc->tail = NULL;
+            p->queued--;
+            p->held = c;
+            pthread_cond_broadcast(&p->cv);
+            pthread_mutex_unlock(&p->mu);
+            *out = &c->c;
+            return STRATA_OK;
+        }
+        if (pc->rc) {
+            int rc = pc->rc;
+            char msg[sizeof pc->errmsg];
+            memcpy(msg, pc->errmsg, sizeof msg);
+            pthread_mutex_unlock(&p->mu);
+            return exec_error(ctx, rc, "%s", msg);
+        }
+        p->emit++;
+        pthread_cond_broadcast(&p->cv);
+    }
+}
+
+/* Stops the helper and frees what the parallel scan holds. */
+static void par_stop(scan_op *s)
+{
+    par_scan *p = s->par;
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    for (uint32_t i = 0; i < p->npieces; i++) par_chunks_free(p->pieces[i].head);
+    par_chunks_free(p->free_list);
+    par_chunks_free(p->held ? (p->held->next = NULL, p->held) : NULL);
+    strata_kv_iter_free(p->it);
+    exec_ctx_free(&p->hctx);
+    exec_ctx_free(&p->mctx);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p->pieces);
+    free(p);
+    s->par = NULL;
+}
+
 static int scan_next(exec_op *op, exec_ctx *ctx, exec_chunk **out)
 {
     scan_op *s = (scan_op *)op;
     for (;;) {
-        int rc = fill(ctx, s);
+        exec_chunk *c = &s->out;
+        int rc = s->par ? par_next(ctx, s, &c) : fill(ctx, s);
         if (rc) return rc;
-        *out = &s->out;
-        if (s->out.count == 0 || !s->filter) return STRATA_OK;
+        *out = c;
+        if (c->count == 0 || !s->filter) return STRATA_OK;
         size_t n;
-        if (!s->sel) s->sel = exec_chunk_sel(&s->out);
-        rc = exec_expr_select(ctx, s->filter, &s->out, s->sel, &n);
+        exec_sel_t *sel;
+        if (c == &s->out) {
+            if (!s->sel) s->sel = exec_chunk_sel(&s->out);
+            sel = s->sel;
+        } else {
+            sel = exec_chunk_sel(c);
+        }
+        rc = exec_expr_select(ctx, s->filter, c, sel, &n);
         if (rc) return rc;
         if (n == 0) continue;
-        if (n < s->out.count) {
-            s->out.sel = s->sel;
-            s->out.count = n;
+        if (n < c->count) {
+            c->sel = sel;
+            c->count = n;
         }
         return STRATA_OK;
     }
@@ -584,6 +957,7 @@ static int scan_next(exec_op *op, exec_ctx *ctx, exec_chunk **out)
 static void scan_close(exec_op *op, exec_ctx *ctx)
 {
     scan_op *s = (scan_op *)op;
+    par_stop(s);
     if (s->it) strata_kv_iter_free(s->it);
     s->it = NULL;
     if (s->own_snap) strata_kv_snapshot_release(ctx->kv, s->own_snap);
@@ -593,6 +967,7 @@ static void scan_close(exec_op *op, exec_ctx *ctx)
 static void scan_destroy(exec_op *op)
 {
     scan_op *s = (scan_op *)op;
+    par_stop(s);
     if (s->it) strata_kv_iter_free(s->it);
     free(s->key_buf);
     free(s->in_keys);

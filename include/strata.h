@@ -43,6 +43,10 @@ typedef enum strata_type {
 typedef struct strata_options {
     strata_kv_options kv;    /* the kernel's options (strata_kv_options_init defaults) */
     const char *source_root; /* refreshable tables: sources must lie under it; NULL = anywhere */
+    /* default 1: a full scan of a big table by a read-only statement reads part of it on a
+     * second thread when the machine has two or more cores (rows still come in key order, so
+     * results are the same); 0: every statement runs on its caller's thread alone. */
+    int parallel_scan;
 } strata_options;
 
 void strata_options_init(strata_options *o);

@@ -85,11 +85,16 @@ typedef struct strata_kv_options {
      * max(100, file size / 16 KiB) times, so a read-heavy workload converges to a shape with
      * few overlapping files (an empty L0) even when writes alone never reach a compaction
      * trigger. Likewise a memtable that bulk reads (strata_kv_iter_next_batch,
-     * strata_kv_iter_scan) have read through about once in full, and at least 64K entries, is
-     * flushed early in the background: a skiplist walk costs a cache miss per entry, an SST
+     * strata_kv_iter_scan) have read a quarter of, and at least 64K entries, is flushed early
+     * in the background: a skiplist walk costs a cache miss per entry, an SST
      * block scan a fraction of that. 0: only size and file-count triggers compact and only a
      * full memtable is flushed (a fixed shape, for tests). */
     int read_triggered_compaction;
+    /* default 1: a flush puts the data blocks it writes into the block cache (as RocksDB's
+     * prepopulate_block_cache = kFlushOnly): what was just written is what is read soonest, and
+     * the first scan after a flush then neither reads nor verifies the new file. Compactions
+     * never do (they rewrite old data). 0: the cache holds only blocks that reads brought in. */
+    int fill_cache_on_flush;
     strata_env *env; /* NULL: the env chosen by io_backend */
 } strata_kv_options;
 
@@ -284,6 +289,10 @@ typedef struct strata_kv_stats {
 } strata_kv_stats;
 
 int strata_kv_get_stats(strata_kv *db, strata_kv_stats *out);
+/* 1 while background work runs or waits to run: a memtable being flushed (or switched for a
+ * flush), a compaction. A hint for a caller that would start threads of its own (the SQL
+ * layer's parallel scan waits for a free core). */
+int strata_kv_background_busy(strata_kv *db);
 /* A human-readable multi-line rendering of the stats; free with strata_kv_free. */
 char *strata_kv_stats_string(strata_kv *db);
 

@@ -39,11 +39,13 @@
 
 static sst_build_options build_opts(strata_kv *db, int level)
 {
-    sst_build_options o;
+    sst_build_options o = {0};
     o.block_size = db->opt.block_size;
     o.compression = db->opt.compression[level];
     o.compression_level = db->opt.compression_level[level];
     o.bloom_bits_per_key = db->opt.bloom_bits_per_key;
+    o.fill_cache = NULL;
+    o.file_number = 0;
     return o;
 }
 
@@ -79,6 +81,10 @@ int db_write_l0(strata_kv *db, memtable *mem, uint64_t number, uint64_t smallest
     char *path = db_filename(db->dir, "sst", number);
     if (!path) return st_error(STRATA_NOMEM, "flush: out of memory");
     sst_build_options o = build_opts(db, 0);
+    if (db->opt.fill_cache_on_flush) {
+        o.fill_cache = db->bc;
+        o.file_number = number;
+    }
     sst_builder *b = NULL;
     int rc = sst_builder_new(db->env, path, &o, &b);
     free(path);
@@ -114,9 +120,11 @@ int db_write_l0(strata_kv *db, memtable *mem, uint64_t number, uint64_t smallest
     free(rds);
     if (rc) {
         sst_builder_abandon(b);
-        return rc;
+    } else {
+        rc = finish_file(db, b, number, f);
     }
-    return finish_file(db, b, number, f);
+    if (rc && o.fill_cache) block_cache_erase_file(o.fill_cache, number);
+    return rc;
 }
 
 int db_flush_imm(strata_kv *db)

@@ -40,6 +40,7 @@ void strata_kv_options_init(strata_kv_options *o)
     o->io_backend = STRATA_KV_IO_DEFAULT;
     o->background_compaction = 1;
     o->read_triggered_compaction = 1;
+    o->fill_cache_on_flush = 1;
     o->env = NULL;
 }
 
@@ -276,7 +277,7 @@ static int recover_log(strata_kv *db, uint64_t number, memtable **mem, uint64_t 
                 ve_clear(&e);
             }
             mem_unref(*mem);
-            *mem = mem_new();
+            *mem = mem_new_for(db->opt.write_buffer_size);
             if (!*mem) rc = STRATA_NOMEM;
             if (rc) break;
         }
@@ -326,7 +327,7 @@ static int recover(strata_kv *db, int fresh)
     }
     /* replay the WALs the manifest does not cover */
     qsort(logs, nl, sizeof *logs, cmp_u64p);
-    memtable *mem = mem_new();
+    memtable *mem = mem_new_for(db->opt.write_buffer_size);
     uint64_t max_seq = db->vs.last_seq;
     for (size_t i = 0; i < nl && !rc; i++) rc = recover_log(db, logs[i], &mem, &max_seq);
     free(logs);
@@ -410,7 +411,7 @@ int strata_kv_open(const char *dir, const strata_kv_options *opts, strata_kv **o
     pthread_cond_init(&db->bg_cv, NULL);
     pthread_cond_init(&db->work_cv, NULL);
     db->snaps.next = db->snaps.prev = &db->snaps;
-    db->mem = mem_new();
+    db->mem = mem_new_for(db->opt.write_buffer_size);
     db->group = strata_kv_batch_new();
     if (!db->dir || !db->mem || !db->group) {
         rc = st_error(STRATA_NOMEM, "strata_kv_open: out of memory");
@@ -621,7 +622,7 @@ static int make_room(strata_kv *db, int force)
             wal_writer_close(w);
             return rc;
         }
-        memtable *m = mem_new();
+        memtable *m = mem_new_for(db->opt.write_buffer_size);
         if (!m) {
             wal_writer_close(w);
             return st_error(STRATA_NOMEM, "write: out of memory for a memtable");
@@ -1410,6 +1411,16 @@ int strata_kv_approximate_size(strata_kv *db, const void *start, size_t slen, co
 }
 
 /* ---- stats ---- */
+
+int strata_kv_background_busy(strata_kv *db)
+{
+    if (!db) return 0;
+    pthread_mutex_lock(&db->mu);
+    int busy = db->imm != NULL || db->flushing || db->compacting || db->inline_running ||
+               db->switcher_state == 1;
+    pthread_mutex_unlock(&db->mu);
+    return busy;
+}
 
 int strata_kv_get_stats(strata_kv *db, strata_kv_stats *out)
 {

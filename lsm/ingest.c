@@ -47,7 +47,7 @@ int strata_kv_sst_writer_new(strata_kv *db, strata_kv_sst_writer **out)
     db_pending_add(db, w->number);
     pthread_mutex_unlock(&db->mu);
     char *path = db_filename(db->dir, "sst", w->number);
-    sst_build_options o;
+    sst_build_options o = {0};
     o.block_size = db->opt.block_size;
     o.compression = db->opt.compression[0];
     o.compression_level = db->opt.compression_level[0];

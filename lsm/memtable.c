@@ -16,10 +16,18 @@ static inline void bloom_pos(st_slice ukey, size_t *w, uint64_t *mask)
 
 memtable *mem_new(void)
 {
+    return mem_new_for(0);
+}
+
+memtable *mem_new_for(size_t write_buffer_size)
+{
     memtable *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     atomic_init(&m->refs, 1);
-    arena_init(&m->arena, 64 * 1024);
+    if (write_buffer_size >= MEM_HUGE_MIN)
+        arena_init_huge(&m->arena);
+    else
+        arena_init(&m->arena, 64 * 1024);
     sl_init(&m->list, &m->arena);
     pthread_mutex_init(&m->rd_mu, NULL);
     atomic_init(&m->mem_usage, 0);
@@ -301,7 +309,7 @@ int mem_scan_wants_flush(memtable *m)
 {
     uint64_t read = atomic_load_explicit(&m->scanned, memory_order_relaxed);
     uint64_t n = atomic_load_explicit(&m->num_entries, memory_order_relaxed);
-    if (read < MEM_SCAN_FLUSH_MIN || read < n) return 0;
+    if (read < MEM_SCAN_FLUSH_MIN || read < n / 4) return 0;
     int no = 0;
     return atomic_compare_exchange_strong(&m->flush_asked, &no, 1);
 }

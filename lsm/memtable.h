@@ -65,11 +65,16 @@ typedef struct memtable {
 #define MEM_BLOOM_WORDS ((size_t)1 << 17) /* 1 MiB, 8M bits */
 
 memtable *mem_new(void);
+/* A memtable for a write buffer of that size: from MEM_HUGE_MIN on, its arena is made of 2 MiB
+ * huge pages (arena_init_huge); inserts, gets and scans of a big skiplist walk it at random. */
+memtable *mem_new_for(size_t write_buffer_size);
+#define MEM_HUGE_MIN ((size_t)8 << 20)
 
 /* Read-triggered flush. Walking a skiplist costs a cache miss per entry, several times a walk of
- * SST blocks; a memtable that bulk scans have read through about once in full (at least
- * MEM_SCAN_FLUSH_MIN entries) is worth writing out early. Returns 1 once per memtable when
- * that point is passed (the caller asks the db for a flush). */
+ * SST blocks; a memtable that bulk scans have read a quarter of (at least MEM_SCAN_FLUSH_MIN
+ * entries) is worth writing out early: asked that soon, the flush is done about when the scan
+ * that asked for it has read the memtable through, so the next scan reads SST blocks. Returns 1
+ * once per memtable when that point is passed (the caller asks the db for a flush). */
 #define MEM_SCAN_FLUSH_MIN 65536
 int mem_scan_wants_flush(memtable *m);
 void mem_ref(memtable *m);

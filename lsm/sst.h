@@ -29,6 +29,10 @@ typedef struct sst_build_options {
     int compression;        /* STRATA_KV_COMPRESS_NONE or _ZSTD */
     int compression_level;  /* zstd level */
     int bloom_bits_per_key; /* 0: no filter */
+    /* NULL, or a cache that every data block written goes into (uncompressed, under
+     * (file_number, offset), as sst_reader looks it up) */
+    block_cache *fill_cache;
+    uint64_t file_number;
 } sst_build_options;
 
 /* What a finished table holds; keys are malloc'd copies owned by the struct

@@ -169,6 +169,17 @@ static int flush_data_block(sst_builder *b)
     uint64_t off, size;
     int rc = write_block(b, c, 1, &off, &size);
     if (rc) return rc;
+    if (b->o.fill_cache) {
+        /* a copy, as the reader would have made it; without memory the block is just not
+         * cached */
+        uint8_t *copy = malloc(c.n ? c.n : 1);
+        if (copy) {
+            if (c.n) memcpy(copy, c.p, c.n);
+            block_cache_release(
+                b->o.fill_cache,
+                block_cache_insert(b->o.fill_cache, b->o.file_number, off, copy, c.n));
+        }
+    }
     uint8_t h[2 * VARINT64_MAX], *p = h;
     p = put_varint64(p, off);
     p = put_varint64(p, size);

@@ -46,6 +46,7 @@ struct strata_db {
     catalog *cat;
     pthread_mutex_t write_mu;
     const char *source_root;
+    int parallel_scan;
 };
 
 struct strata_conn {
@@ -99,6 +100,7 @@ void strata_options_init(strata_options *o)
 {
     memset(o, 0, sizeof *o);
     strata_kv_options_init(&o->kv);
+    o->parallel_scan = 1;
 }
 
 /* ---------------------------------------------------------------- errors */
@@ -177,6 +179,7 @@ int strata_open(const char *dir, const strata_options *opts, strata_db **out)
     }
     pthread_mutex_init(&db->write_mu, NULL);
     db->source_root = opts->source_root ? strdup(opts->source_root) : NULL;
+    db->parallel_scan = opts->parallel_scan != 0;
     *out = db;
     return STRATA_OK;
 }
@@ -518,6 +521,7 @@ static void ctx_setup(strata_stmt *s, strata_kv_batch *batch)
     s->ctx.kv = c->db->kv;
     s->ctx.snapshot = s->kvsnap;
     s->ctx.batch = batch;
+    s->ctx.parallel_scan = c->db->parallel_scan && !batch;
     s->ctx.catalog = c->db->cat;
     s->ctx.params = s->params;
     s->ctx.nparams = s->nparams;

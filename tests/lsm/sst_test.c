@@ -255,7 +255,7 @@ static void round_trip(size_t block_size, int compression, int with_cache)
     snprintf(path, sizeof path, "%s/000001.sst", dir);
     strata_env *env = env_default();
     model m = make_model(6000);
-    sst_build_options o = {block_size, compression, 3, 10};
+    sst_build_options o = {block_size, compression, 3, 10, NULL, 0};
     sst_properties p;
     REQUIRE(build(env, path, &m, &o, &p) == STRATA_OK);
     block_cache *cache = with_cache ? block_cache_new(8 << 20) : NULL;
@@ -340,7 +340,7 @@ static void test_incompressible_blocks_stay_raw(void)
     model m = make_model(2000);
     for (size_t i = 0; i < m.n; i++)
         for (size_t j = 0; j < m.e[i].vlen; j++) m.e[i].val[j] = (uint8_t)rnd();
-    sst_build_options o = {4096, STRATA_KV_COMPRESS_NONE, 3, 10};
+    sst_build_options o = {4096, STRATA_KV_COMPRESS_NONE, 3, 10, NULL, 0};
     sst_properties a, b;
     REQUIRE(build(env_default(), p1, &m, &o, &a) == STRATA_OK);
     o.compression = STRATA_KV_COMPRESS_ZSTD;
@@ -362,7 +362,7 @@ static void test_large_meta_region(void)
     char path[4096];
     snprintf(path, sizeof path, "%s/big.sst", dir);
     model m = make_model(30000);
-    sst_build_options o = {4096, STRATA_KV_COMPRESS_NONE, 3, 30};
+    sst_build_options o = {4096, STRATA_KV_COMPRESS_NONE, 3, 30, NULL, 0};
     REQUIRE(build(env_default(), path, &m, &o, NULL) == STRATA_OK);
     CHECK_EQ_INT(read_all(env_default(), path, &m, NULL), STRATA_OK);
     free_model(&m);
@@ -376,7 +376,7 @@ static void test_range_dels_and_empty(void)
     char path[4096];
     snprintf(path, sizeof path, "%s/000002.sst", dir);
     strata_env *env = env_default();
-    sst_build_options o = {4096, STRATA_KV_COMPRESS_NONE, 0, 10};
+    sst_build_options o = {4096, STRATA_KV_COMPRESS_NONE, 0, 10, NULL, 0};
     sst_builder *b;
     REQUIRE(sst_builder_new(env, path, &o, &b) == STRATA_OK);
     struct {
@@ -510,7 +510,7 @@ static void corruption(int compression)
     snprintf(bad, sizeof bad, "%s/bad.sst", dir);
     strata_env *env = env_sync();
     model m = make_model(60);
-    sst_build_options o = {256, compression, 1, 10};
+    sst_build_options o = {256, compression, 1, 10, NULL, 0};
     REQUIRE(build(env, path, &m, &o, NULL) == STRATA_OK);
     sst_reader *r0;
     REQUIRE(sst_reader_open(env, path, 1, NULL, &r0) == STRATA_OK);
@@ -572,7 +572,7 @@ static void test_io_faults(void)
     char *dir = test_tmpdir("sst_fault");
     char path[4096];
     model m = make_model(300);
-    sst_build_options o = {512, STRATA_KV_COMPRESS_ZSTD, 1, 10};
+    sst_build_options o = {512, STRATA_KV_COMPRESS_ZSTD, 1, 10, NULL, 0};
     strata_env *fe = fault_env_new(env_sync());
     fault_kind kinds[] = {FAULT_EIO, FAULT_ENOSPC, FAULT_SHORT};
     for (int k = 0; k < 3; k++) {
@@ -664,7 +664,7 @@ static void test_concurrent_readers(void)
     char path[4096];
     snprintf(path, sizeof path, "%s/000005.sst", dir);
     model m = make_model(3000);
-    sst_build_options o = {1024, STRATA_KV_COMPRESS_ZSTD, 1, 10};
+    sst_build_options o = {1024, STRATA_KV_COMPRESS_ZSTD, 1, 10, NULL, 0};
     REQUIRE(build(env_default(), path, &m, &o, NULL) == STRATA_OK);
     block_cache *cache = block_cache_new(64 * 1024);
     sst_reader *r;
