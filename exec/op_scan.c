@@ -119,6 +119,17 @@ static int encode_bound(exec_ctx *ctx, const plan_expr *e, int type, uint8_t *bu
     return rc;
 }
 
+/* Bounds ro to the table's keys, [start, end) in the caller's buffers. */
+static void table_bounds(const scan_op *s, strata_kv_read_options *ro,
+                         uint8_t start[ROW_KEY_TABLE_ID_SIZE], uint8_t end[ROW_KEY_TABLE_ID_SIZE])
+{
+    row_key_table_range(s->t->id, start, end);
+    ro->lower = start;
+    ro->lower_len = ROW_KEY_TABLE_ID_SIZE;
+    ro->upper = end;
+    ro->upper_len = ROW_KEY_TABLE_ID_SIZE;
+}
+
 static int scan_open(exec_op *op, exec_ctx *ctx)
 {
     scan_op *s = (scan_op *)op;
@@ -156,11 +167,7 @@ static int scan_open(exec_op *op, exec_ctx *ctx)
     /* the iterator is bounded to the table; the scan also checks each key's table prefix (an
      * older kernel missed rows written after a range delete starting at the lower bound) */
     uint8_t start[ROW_KEY_TABLE_ID_SIZE], end[ROW_KEY_TABLE_ID_SIZE];
-    row_key_table_range(s->t->id, start, end);
-    ro.lower = start;
-    ro.lower_len = sizeof start;
-    ro.upper = end;
-    ro.upper_len = sizeof end;
+    table_bounds(s, &ro, start, end);
     row_key_table_prefix(s->prefix, s->t->id);
     memcpy(s->table_end, end, sizeof end);
     s->it = strata_kv_iter_new(ctx->kv, &ro);
@@ -770,11 +777,7 @@ static void par_start(exec_ctx *ctx, scan_op *s)
         return;
     }
     uint8_t lo[ROW_KEY_TABLE_ID_SIZE], hi[ROW_KEY_TABLE_ID_SIZE];
-    row_key_table_range(s->t->id, lo, hi);
-    ro.lower = lo;
-    ro.lower_len = sizeof lo;
-    ro.upper = hi;
-    ro.upper_len = sizeof hi;
+    table_bounds(s, &ro, lo, hi);
     uint32_t rest = vnodes - vc - 1;
     uint32_t np = rest < PAR_PIECES - 1 ? rest : PAR_PIECES - 1;
     par_scan *p = calloc(1, sizeof *p);
