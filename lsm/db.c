@@ -277,7 +277,7 @@ static int recover_log(strata_kv *db, uint64_t number, memtable **mem, uint64_t 
                 ve_clear(&e);
             }
             mem_unref(*mem);
-            *mem = mem_new_for(db->opt.write_buffer_size);
+            *mem = mem_new();
             if (!*mem) rc = STRATA_NOMEM;
             if (rc) break;
         }
@@ -327,7 +327,7 @@ static int recover(strata_kv *db, int fresh)
     }
     /* replay the WALs the manifest does not cover */
     qsort(logs, nl, sizeof *logs, cmp_u64p);
-    memtable *mem = mem_new_for(db->opt.write_buffer_size);
+    memtable *mem = mem_new();
     uint64_t max_seq = db->vs.last_seq;
     for (size_t i = 0; i < nl && !rc; i++) rc = recover_log(db, logs[i], &mem, &max_seq);
     free(logs);
@@ -411,7 +411,7 @@ int strata_kv_open(const char *dir, const strata_kv_options *opts, strata_kv **o
     pthread_cond_init(&db->bg_cv, NULL);
     pthread_cond_init(&db->work_cv, NULL);
     db->snaps.next = db->snaps.prev = &db->snaps;
-    db->mem = mem_new_for(db->opt.write_buffer_size);
+    db->mem = mem_new();
     db->group = strata_kv_batch_new();
     if (!db->dir || !db->mem || !db->group) {
         rc = st_error(STRATA_NOMEM, "strata_kv_open: out of memory");
@@ -622,7 +622,7 @@ static int make_room(strata_kv *db, int force)
             wal_writer_close(w);
             return rc;
         }
-        memtable *m = mem_new_for(db->opt.write_buffer_size);
+        memtable *m = mem_new();
         if (!m) {
             wal_writer_close(w);
             return st_error(STRATA_NOMEM, "write: out of memory for a memtable");

@@ -16,18 +16,10 @@ static inline void bloom_pos(st_slice ukey, size_t *w, uint64_t *mask)
 
 memtable *mem_new(void)
 {
-    return mem_new_for(0);
-}
-
-memtable *mem_new_for(size_t write_buffer_size)
-{
     memtable *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     atomic_init(&m->refs, 1);
-    if (write_buffer_size >= MEM_HUGE_MIN)
-        arena_init_huge(&m->arena);
-    else
-        arena_init(&m->arena, 64 * 1024);
+    arena_init(&m->arena, 64 * 1024);
     sl_init(&m->list, &m->arena);
     pthread_mutex_init(&m->rd_mu, NULL);
     atomic_init(&m->mem_usage, 0);

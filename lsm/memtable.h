@@ -65,10 +65,6 @@ typedef struct memtable {
 #define MEM_BLOOM_WORDS ((size_t)1 << 17) /* 1 MiB, 8M bits */
 
 memtable *mem_new(void);
-/* A memtable for a write buffer of that size: from MEM_HUGE_MIN on, its arena is made of 2 MiB
- * huge pages (arena_init_huge); inserts, gets and scans of a big skiplist walk it at random. */
-memtable *mem_new_for(size_t write_buffer_size);
-#define MEM_HUGE_MIN ((size_t)8 << 20)
 
 /* Read-triggered flush. Walking a skiplist costs a cache miss per entry, several times a walk of
  * SST blocks; a memtable that bulk scans have read a quarter of (at least MEM_SCAN_FLUSH_MIN

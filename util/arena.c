@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 struct arena_block {
     arena_block *next;
@@ -21,15 +20,6 @@ void arena_init(arena *a, size_t block_size)
     a->block_size = block_size ? block_size : 4096;
 }
 
-#define HUGE_PAGE ((size_t)2 << 20)
-
-void arena_init_huge(arena *a)
-{
-    memset(a, 0, sizeof *a);
-    a->block_size = HUGE_PAGE - BLOCK_HDR;
-    a->huge = 1;
-}
-
 void arena_destroy(arena *a)
 {
     arena_block *b = a->blocks;
@@ -43,18 +33,7 @@ void arena_destroy(arena *a)
 
 static char *new_block(arena *a, size_t n)
 {
-    arena_block *b = NULL;
-    if (a->huge && BLOCK_HDR + n == HUGE_PAGE) {
-        void *p;
-        if (posix_memalign(&p, HUGE_PAGE, HUGE_PAGE) == 0) {
-            b = p;
-#ifdef MADV_HUGEPAGE
-            (void)madvise(p, HUGE_PAGE, MADV_HUGEPAGE); /* only advice: no error matters */
-#endif
-        }
-    } else {
-        b = malloc(BLOCK_HDR + n);
-    }
+    arena_block *b = malloc(BLOCK_HDR + n);
     if (!b) {
         fprintf(stderr, "strata: out of memory allocating %zu bytes for an arena\n", n);
         abort();

@@ -18,14 +18,9 @@ typedef struct arena {
     size_t block_size;   /* default block size */
     size_t usage;        /* total bytes of all blocks */
     arena_block *blocks; /* every block, newest first */
-    int huge;            /* blocks are 2 MiB pages (arena_init_huge) */
 } arena;
 
 void arena_init(arena *a, size_t block_size);
-/* An arena of 2 MiB blocks, each 2 MiB-aligned and advised as a transparent huge page: a big
- * structure walked at random (a 64 MiB memtable's skiplist) then costs a TLB entry per 2 MiB
- * instead of per 4 KiB. Where the kernel gives no huge pages it works as a normal arena. */
-void arena_init_huge(arena *a);
 void arena_destroy(arena *a);          /* frees every block */
 void *arena_alloc(arena *a, size_t n); /* 8-byte aligned */
 void *arena_alloc_aligned(arena *a, size_t n, size_t align);

@@ -1,5 +1,5 @@
-/* tests/util/arena_test.c — the bump allocator, with normal and 2 MiB huge-page blocks: every
- * allocation keeps its bytes, is aligned as asked, and big requests get blocks of their own. */
+/* tests/util/arena_test.c — the bump allocator: every allocation keeps its bytes, is aligned as
+ * asked, and big requests get blocks of their own. */
 #include <stdint.h>
 
 #include "test.h"
@@ -43,12 +43,4 @@ static void test_normal(void)
     arena_destroy(&a);
 }
 
-static void test_huge(void)
-{
-    arena a;
-    arena_init_huge(&a);
-    fill_check(&a);
-    arena_destroy(&a);
-}
-
-TEST_MAIN(test_normal, test_huge)
+TEST_MAIN(test_normal)
