@@ -26,9 +26,10 @@
 #define KEY_CAP 4096 /* bounds and keys built here (longer ones: STRATA_TOOBIG) */
 
 /* the parallel full scan (see "parallel full scan" below) */
-#define PAR_MIN_CHUNKS 8  /* chunks a full scan reads alone first */
-#define PAR_PIECES     64 /* pieces the rest is split into, at most */
-#define PAR_MAX_QUEUED 32 /* chunks the helper may have decoded ahead */
+#define PAR_MIN_CHUNKS  8                 /* chunks a full scan reads alone first */
+#define PAR_PIECES      64                /* pieces the rest is split into, at most */
+#define PAR_MAX_QUEUED  32                /* chunks the helper may have decoded ahead, at most */
+#define PAR_QUEUE_BYTES ((size_t)8 << 20) /* and about this many bytes of them */
 
 typedef struct scan_op {
     exec_op base;
@@ -622,9 +623,9 @@ static int fill(exec_ctx *ctx, scan_op *s)
  * it claims into chunks queued on the piece; the scan hands pieces up strictly in key order: a
  * piece it claimed it reads itself, a helper's piece it passes on from the queue (waiting for it if
  * need be). Rows thus come in the serial scan's order, and the first error in key order is the one
- * reported. The helper keeps at most PAR_MAX_QUEUED chunks ahead of the consumer (more only of the
- * piece the consumer waits for), and stops when the scan closes. The pushed filter and everything
- * above the scan stay on the statement's thread. */
+ * reported. The helper keeps at most max_queued chunks (PAR_MAX_QUEUED, fewer for wide rows) ahead
+ * of the consumer (more only of the piece the consumer waits for), and stops when the scan closes.
+ * The pushed filter and everything above the scan stay on the statement's thread. */
 
 /* A piece is read by the scan where it hands it up (MAIN), or decoded into its queue ahead of
  * that (QUEUED): by the helper, or by the scan itself while it would otherwise wait. */
@@ -661,6 +662,7 @@ typedef struct par_scan {
     uint32_t next_claim; /* pieces below it are claimed */
     uint32_t emit;       /* the piece the scan hands up now */
     int queued;          /* chunks in the pieces' queues */
+    int max_queued;      /* the limit the helper keeps to */
     int stop;
     par_chunk *free_list;
     par_chunk *held;    /* the chunk the scan handed up last (recycled at the next call) */
@@ -721,7 +723,7 @@ static void par_decode(par_scan *p, uint32_t j, strata_kv_iter *it, exec_ctx *ec
         pc->tail = c;
         p->queued++;
         pthread_cond_broadcast(&p->cv);
-        while (wait_room && !p->stop && p->queued >= PAR_MAX_QUEUED && p->emit != j)
+        while (wait_room && !p->stop && p->queued >= p->max_queued && p->emit != j)
             pthread_cond_wait(&p->cv, &p->mu);
     }
     if (rc) {
@@ -797,6 +799,10 @@ static void par_start(exec_ctx *ctx, scan_op *s)
         v += n;
     }
     p->npieces = np + 1;
+    /* a chunk holds up to 16 bytes a value (strings' long bytes aside) per column */
+    size_t chunk_bytes = (size_t)(s->ncols + s->emit_key + 1) * EXEC_VECTOR_SIZE * 16;
+    size_t mq = PAR_QUEUE_BYTES / chunk_bytes;
+    p->max_queued = mq < 2 ? 2 : mq > PAR_MAX_QUEUED ? PAR_MAX_QUEUED : (int)mq;
     p->next_claim = 1;
     p->emit = 0;
     p->main_reading = 1;
@@ -872,7 +878,7 @@ static int par_next(exec_ctx *ctx, scan_op *s, exec_chunk **out)
         }
         /* a queued piece: rather than wait for it, decode a later one ahead */
         while (!pc->head && !pc->done) {
-            if (p->next_claim < p->npieces && p->queued < PAR_MAX_QUEUED) {
+            if (p->next_claim < p->npieces && p->queued < p->max_queued) {
                 uint32_t j = p->next_claim++;
                 p->pieces[j].owner = PIECE_QUEUED;
                 p->main_reading = 0;

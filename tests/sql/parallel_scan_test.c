@@ -298,4 +298,73 @@ static void test_beside_writes(void)
     free(dir);
 }
 
-TEST_MAIN(test_same_as_serial, test_read_errors, test_beside_writes)
+/* Wide rows: the helper may run only a few chunks ahead (about 8 MiB of them), and a slow
+ * reader makes it wait for room; rows still come complete and in the serial order. */
+enum { WIDE_COLS = 90, WIDE_ROWS = 40000 };
+
+static long long *wide_ids(const char *dir, int parallel, int slow)
+{
+    strata_db *db = open_with(dir, parallel, NULL);
+    strata_conn *c;
+    REQUIRE(strata_connect(db, &c) == STRATA_OK);
+    strata_stmt *st;
+    REQUIRE(strata_prepare(c, "SELECT * FROM w", &st, NULL) == STRATA_OK);
+    long long *ids = calloc(WIDE_ROWS + 1, sizeof *ids);
+    REQUIRE(ids);
+    int n = 0, rc, bad = 0;
+    while ((rc = strata_step(st)) == STRATA_ROW) {
+        long long id = strata_column_int64(st, 0);
+        for (int k = 1; k < WIDE_COLS; k++) bad += strata_column_int64(st, k) != id + k;
+        if (n < WIDE_ROWS) ids[n] = id;
+        n++;
+        if (slow && n % 2048 == 0) usleep(2000);
+    }
+    CHECK_EQ_INT(rc, STRATA_DONE);
+    CHECK_EQ_INT(n, WIDE_ROWS);
+    CHECK_EQ_INT(bad, 0);
+    strata_finalize(st);
+    strata_disconnect(c);
+    CHECK_EQ_INT(strata_close(db), STRATA_OK);
+    return ids;
+}
+
+static void test_wide_rows_slow_reader(void)
+{
+    char *dir = test_tmpdir("par_wide");
+    strata_db *db = open_with(dir, 1, NULL);
+    strata_conn *c;
+    REQUIRE(strata_connect(db, &c) == STRATA_OK);
+    char *sql = malloc(64 * 1024 * 8);
+    REQUIRE(sql);
+    char *w = sql + sprintf(sql, "CREATE TABLE w (id INT PRIMARY KEY");
+    for (int k = 1; k < WIDE_COLS; k++) w += sprintf(w, ", c%d INT", k);
+    sprintf(w, ") WITH (vnodes = 16)");
+    CHECK_EQ_INT(strata_exec(c, sql, NULL, NULL), STRATA_OK);
+    for (int i = 0; i < WIDE_ROWS;) {
+        w = sql + sprintf(sql, "INSERT INTO w VALUES ");
+        for (int r = 0; r < 500; r++, i++) {
+            w += sprintf(w, "%s(%d", r ? ", " : "", i);
+            for (int k = 1; k < WIDE_COLS; k++) w += sprintf(w, ",%d", i + k);
+            *w++ = ')';
+            *w = 0;
+        }
+        CHECK_EQ_INT(strata_exec(c, sql, NULL, NULL), STRATA_OK);
+    }
+    free(sql);
+    CHECK_EQ_INT(strata_kv_flush(strata_db_kv(db)), STRATA_OK);
+    CHECK_EQ_INT(strata_kv_compact_range(strata_db_kv(db), NULL, 0, NULL, 0), STRATA_OK);
+    strata_disconnect(c);
+    CHECK_EQ_INT(strata_close(db), STRATA_OK);
+
+    uint64_t before = exec_parallel_scans();
+    long long *par = wide_ids(dir, 1, 1);
+    if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) CHECK(exec_parallel_scans() > before);
+    long long *ser = wide_ids(dir, 0, 0);
+    CHECK(memcmp(par, ser, WIDE_ROWS * sizeof *par) == 0);
+    free(par);
+    free(ser);
+    test_rmdir(dir);
+    free(dir);
+}
+
+TEST_MAIN(test_same_as_serial, test_read_errors, test_beside_writes, test_wide_rows_slow_reader)
