@@ -140,5 +140,8 @@ int exec_run(exec_ctx *ctx, const plan_node *plan);
 
 /* Full scans that went parallel in this process (tests check that the path ran). */
 uint64_t exec_parallel_scans(void);
+/* The most chunks parallel scans have held decoded ahead at once, since the last call with
+ * reset = 1 (which returns it and starts again from 0). */
+uint64_t exec_parallel_scan_peak(int reset);
 
 #endif

@@ -632,10 +632,16 @@ static int fill(exec_ctx *ctx, scan_op *s)
 enum { PIECE_FREE = 0, PIECE_MAIN = 1, PIECE_QUEUED = 2 };
 
 static _Atomic uint64_t par_scans; /* exec_parallel_scans */
+static _Atomic uint64_t par_peak;  /* exec_parallel_scan_peak */
 
 uint64_t exec_parallel_scans(void)
 {
     return atomic_load(&par_scans);
+}
+
+uint64_t exec_parallel_scan_peak(int reset)
+{
+    return reset ? atomic_exchange(&par_peak, 0) : atomic_load(&par_peak);
 }
 
 typedef struct par_chunk {
@@ -649,6 +655,10 @@ typedef struct par_piece {
     int owner;
     int done;               /* QUEUED: decoding finished (or failed: rc) */
     par_chunk *head, *tail; /* QUEUED: decoded chunks, in key order */
+    /* QUEUED by the scan itself, which stopped part-way: the queue holds the keys below
+     * resume, the scan reads the rest when it gets there (malloc'd; NULL: none) */
+    uint8_t *resume;
+    size_t resume_len;
     int rc;
     char errmsg[sizeof((exec_ctx *)0)->errmsg];
 } par_piece;
@@ -664,6 +674,7 @@ typedef struct par_scan {
     int queued;          /* chunks in the pieces' queues */
     int max_queued;      /* the limit the helper keeps to */
     int stop;
+    int failed; /* a piece has failed: nothing more is decoded ahead */
     par_chunk *free_list;
     par_chunk *held;    /* the chunk the scan handed up last (recycled at the next call) */
     int main_reading;   /* the scan reads pieces[emit] with its own iterator */
@@ -684,9 +695,11 @@ static void par_chunks_free(par_chunk *c)
 }
 
 /* Decodes piece j (claimed by the caller) into its queue with iterator it, errors on ectx;
- * called and returns without p->mu. wait_room: the helper waits while the queues are full,
- * except on the piece the scan waits for; the scan itself never waits here. */
-static void par_decode(par_scan *p, uint32_t j, strata_kv_iter *it, exec_ctx *ectx, int wait_room)
+ * called and returns without p->mu. The helper (by_helper) waits while the queues are full,
+ * unless the scan is waiting for this piece with nothing to take. The scan itself decodes a
+ * chunk at a time and stops as soon as the queues are full or the piece it hands up has a
+ * chunk, leaving the rest of the piece (from pc->resume) to read when it gets there. */
+static void par_decode(par_scan *p, uint32_t j, strata_kv_iter *it, exec_ctx *ectx, int by_helper)
 {
     const scan_op *s = p->s;
     par_piece *pc = &p->pieces[j];
@@ -722,13 +735,38 @@ static void par_decode(par_scan *p, uint32_t j, strata_kv_iter *it, exec_ctx *ec
             pc->head = c;
         pc->tail = c;
         p->queued++;
+        uint64_t peak = atomic_load(&par_peak);
+        while ((uint64_t)p->queued > peak &&
+               !atomic_compare_exchange_weak(&par_peak, &peak, (uint64_t)p->queued)) {
+        }
         pthread_cond_broadcast(&p->cv);
-        while (wait_room && !p->stop && p->queued >= p->max_queued && p->emit != j)
-            pthread_cond_wait(&p->cv, &p->mu);
+        if (by_helper) {
+            /* the queues are full: wait, unless the scan has nothing to take (it waits for
+             * this very piece) */
+            while (!p->stop && p->queued >= p->max_queued && !(p->emit == j && !p->pieces[j].head))
+                pthread_cond_wait(&p->cv, &p->mu);
+        } else if (!exhausted && (p->queued >= p->max_queued || p->pieces[p->emit].head)) {
+            /* the scan decodes ahead only while it would otherwise wait: it stops here and
+             * reads the rest of the piece when it gets to it */
+            size_t kl = 0;
+            const void *k = strata_kv_iter_valid(it) ? strata_kv_iter_key(it, &kl) : NULL;
+            if (!k) break; /* the end of the table: nothing is left */
+            pc->resume = malloc(kl);
+            if (!pc->resume) {
+                rc = exec_error(ectx, STRATA_NOMEM, "parallel scan of %s", s->t->name);
+                break;
+            }
+            memcpy(pc->resume, k, kl);
+            pc->resume_len = kl;
+            break;
+        }
     }
     if (rc) {
         pc->rc = rc;
         memcpy(pc->errmsg, ectx->errmsg, sizeof pc->errmsg);
+        ectx->errcode = STRATA_OK; /* each piece reports its own error */
+        ectx->errmsg[0] = 0;
+        p->failed = 1;
     }
     pc->done = 1;
     pthread_cond_broadcast(&p->cv);
@@ -773,20 +811,20 @@ static void par_start(exec_ctx *ctx, scan_op *s)
     /* a flush or compaction has the other core: the scan would only slow it down (it asks
      * again PAR_MIN_CHUNKS chunks later) */
     if (cpus < 3 && strata_kv_background_busy(ctx->kv)) return;
+    /* the view of the scan's own iterator (scan_open made the snapshot it may need) */
     strata_kv_read_options ro;
-    if (scan_read_options(ctx, s, &ro)) {
-        ctx->errcode = STRATA_OK; /* just stay serial */
-        return;
-    }
+    memset(&ro, 0, sizeof ro);
+    ro.snapshot = s->own_snap ? s->own_snap : ctx->snapshot;
     uint8_t lo[ROW_KEY_TABLE_ID_SIZE], hi[ROW_KEY_TABLE_ID_SIZE];
     table_bounds(s, &ro, lo, hi);
     uint32_t rest = vnodes - vc - 1;
     uint32_t np = rest < PAR_PIECES - 1 ? rest : PAR_PIECES - 1;
+    s->par_ok = 0; /* from here on, a failure means: stay serial for good */
     par_scan *p = calloc(1, sizeof *p);
     if (!p) return;
     p->pieces = calloc((size_t)np + 1, sizeof *p->pieces);
     p->it = p->pieces ? strata_kv_iter_new(ctx->kv, &ro) : NULL;
-    if (!p->it) goto fail;
+    if (!p->it || strata_kv_iter_status(p->it) != STRATA_OK) goto fail;
     /* piece 0: the rest of vnode vc, read by the scan's iterator where it stands */
     uint8_t st[ROW_KEY_PREFIX_SIZE];
     row_key_vnode_range(s->t->id, vc, p->pieces[0].start, p->pieces[0].end);
@@ -799,8 +837,13 @@ static void par_start(exec_ctx *ctx, scan_op *s)
         v += n;
     }
     p->npieces = np + 1;
-    /* a chunk holds up to 16 bytes a value (strings' long bytes aside) per column */
+    /* a chunk holds up to 16 bytes a value per column, and a TEXT or BLOB column at least one
+     * 64 KiB block of string bytes (longer strings than that are not foreseen here) */
     size_t chunk_bytes = (size_t)(s->ncols + s->emit_key + 1) * EXEC_VECTOR_SIZE * 16;
+    for (int j = 0; j < s->ncols; j++) {
+        int type = s->t->col_types[s->cols[j]];
+        if (type == STRATA_TYPE_TEXT || type == STRATA_TYPE_BLOB) chunk_bytes += (size_t)64 << 10;
+    }
     size_t mq = PAR_QUEUE_BYTES / chunk_bytes;
     p->max_queued = mq < 2 ? 2 : mq > PAR_MAX_QUEUED ? PAR_MAX_QUEUED : (int)mq;
     p->next_claim = 1;
@@ -844,6 +887,7 @@ static int par_next(exec_ctx *ctx, scan_op *s, exec_chunk **out)
     for (;;) {
         if (p->emit >= p->npieces) {
             pthread_mutex_unlock(&p->mu);
+            par_stop(s); /* every piece handed up: the helper has ended or is ending */
             exec_chunk_reset(&s->out);
             s->done = 1;
             *out = &s->out;
@@ -858,7 +902,10 @@ static int par_next(exec_ctx *ctx, scan_op *s, exec_chunk **out)
         if (pc->owner == PIECE_MAIN) {
             pthread_mutex_unlock(&p->mu);
             if (!p->main_reading) {
-                strata_kv_iter_seek(s->it, pc->start, sizeof pc->start);
+                if (pc->resume)
+                    strata_kv_iter_seek(s->it, pc->resume, pc->resume_len);
+                else
+                    strata_kv_iter_seek(s->it, pc->start, sizeof pc->start);
                 p->main_reading = 1;
             }
             int exhausted;
@@ -878,7 +925,7 @@ static int par_next(exec_ctx *ctx, scan_op *s, exec_chunk **out)
         }
         /* a queued piece: rather than wait for it, decode a later one ahead */
         while (!pc->head && !pc->done) {
-            if (p->next_claim < p->npieces && p->queued < p->max_queued) {
+            if (p->next_claim < p->npieces && p->queued < p->max_queued && !p->failed) {
                 uint32_t j = p->next_claim++;
                 p->pieces[j].owner = PIECE_QUEUED;
                 p->main_reading = 0;
@@ -907,6 +954,12 @@ static int par_next(exec_ctx *ctx, scan_op *s, exec_chunk **out)
             pthread_mutex_unlock(&p->mu);
             return exec_error(ctx, rc, "%s", msg);
         }
+        if (pc->resume) {
+            /* the queued part is handed up: the scan reads the rest itself */
+            pc->owner = PIECE_MAIN;
+            p->main_reading = 0;
+            continue;
+        }
         p->emit++;
         pthread_cond_broadcast(&p->cv);
     }
@@ -922,7 +975,10 @@ static void par_stop(scan_op *s)
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     pthread_join(p->thread, NULL);
-    for (uint32_t i = 0; i < p->npieces; i++) par_chunks_free(p->pieces[i].head);
+    for (uint32_t i = 0; i < p->npieces; i++) {
+        par_chunks_free(p->pieces[i].head);
+        free(p->pieces[i].resume);
+    }
     par_chunks_free(p->free_list);
     par_chunks_free(p->held ? (p->held->next = NULL, p->held) : NULL);
     strata_kv_iter_free(p->it);
