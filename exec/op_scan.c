@@ -696,9 +696,9 @@ static void par_chunks_free(par_chunk *c)
 
 /* Decodes piece j (claimed by the caller) into its queue with iterator it, errors on ectx;
  * called and returns without p->mu. The helper (by_helper) waits while the queues are full,
- * unless the scan is waiting for this piece with nothing to take. The scan itself decodes a
- * chunk at a time and stops as soon as the queues are full or the piece it hands up has a
- * chunk, leaving the rest of the piece (from pc->resume) to read when it gets there. */
+ * unless the scan is waiting for this piece with nothing to take. The scan itself (it decodes
+ * ahead instead of waiting) stops as soon as the queues are full, leaving the rest of the piece
+ * (from pc->resume) to read when it gets there. */
 static void par_decode(par_scan *p, uint32_t j, strata_kv_iter *it, exec_ctx *ectx, int by_helper)
 {
     const scan_op *s = p->s;
@@ -745,9 +745,9 @@ static void par_decode(par_scan *p, uint32_t j, strata_kv_iter *it, exec_ctx *ec
              * this very piece) */
             while (!p->stop && p->queued >= p->max_queued && !(p->emit == j && !p->pieces[j].head))
                 pthread_cond_wait(&p->cv, &p->mu);
-        } else if (!exhausted && (p->queued >= p->max_queued || p->pieces[p->emit].head)) {
-            /* the scan decodes ahead only while it would otherwise wait: it stops here and
-             * reads the rest of the piece when it gets to it */
+        } else if (!exhausted && p->queued >= p->max_queued) {
+            /* the scan decodes ahead only up to the limit: it stops here and reads the rest of
+             * the piece when it gets to it */
             size_t kl = 0;
             const void *k = strata_kv_iter_valid(it) ? strata_kv_iter_key(it, &kl) : NULL;
             if (!k) break; /* the end of the table: nothing is left */

@@ -877,6 +877,8 @@ void db_delete_obsolete(strata_kv *db)
         free(live.v);
         return;
     }
+    char **doomed = calloc(n ? n : 1, sizeof *doomed); /* full paths, unlinked below */
+    size_t nd = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t num;
         int t = db_parse_filename(names[i], &num);
@@ -890,18 +892,29 @@ void db_delete_obsolete(strata_kv *db)
             keep = live.n && bsearch(&num, live.v, live.n, sizeof *live.v, cmp_u64c);
         else if (t == DBF_TEMP)
             keep = 0;
-        if (!keep) {
+        if (!keep && doomed) {
             if (t == DBF_SST) tc_evict(&db->tc, num);
             size_t pl = strlen(db->dir) + strlen(names[i]) + 2;
             char *p = malloc(pl);
             if (p) {
                 snprintf(p, pl, "%s/%s", db->dir, names[i]);
-                db->env->unlink(db->env, p);
-                free(p);
+                doomed[nd++] = p;
             }
         }
         free(names[i]);
     }
     free(names);
     free(live.v);
+    /* Unlinking a big WAL or SST drops its page cache and can take milliseconds: not under mu,
+     * where it would hold up every read and write (as LevelDB's RemoveObsoleteFiles). None of
+     * these files can become live again (numbers are never reused). */
+    if (nd) {
+        pthread_mutex_unlock(&db->mu);
+        for (size_t i = 0; i < nd; i++) {
+            db->env->unlink(db->env, doomed[i]);
+            free(doomed[i]);
+        }
+        pthread_mutex_lock(&db->mu);
+    }
+    free(doomed);
 }

@@ -136,7 +136,8 @@ int db_write_l0(strata_kv *db, memtable *mem, uint64_t number, uint64_t smallest
 int db_flush_imm(strata_kv *db);
 /* Compacts [begin, end] (user keys, NULL = unbounded) down to the bottommost level. */
 int db_compact_range(strata_kv *db, const st_slice *begin, const st_slice *end);
-/* Deletes files no live version or pending output needs. REQUIRES mu. */
+/* Deletes files no live version or pending output needs. REQUIRES mu, which it releases while
+ * it unlinks them (callers must not rely on state read before the call). */
 void db_delete_obsolete(strata_kv *db);
 
 #endif
