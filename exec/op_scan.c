@@ -750,7 +750,12 @@ static void par_decode(par_scan *p, uint32_t j, strata_kv_iter *it, exec_ctx *ec
              * the piece when it gets to it */
             size_t kl = 0;
             const void *k = strata_kv_iter_valid(it) ? strata_kv_iter_key(it, &kl) : NULL;
-            if (!k) break; /* the end of the table: nothing is left */
+            if (!k) {
+                /* the end of the table (nothing is left), or a read error */
+                int st = strata_kv_iter_status(it);
+                if (st) rc = exec_kv_error(ectx, st, "scan");
+                break;
+            }
             pc->resume = malloc(kl);
             if (!pc->resume) {
                 rc = exec_error(ectx, STRATA_NOMEM, "parallel scan of %s", s->t->name);

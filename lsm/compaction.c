@@ -43,9 +43,7 @@ static sst_build_options build_opts(strata_kv *db, int level)
     o.block_size = db->opt.block_size;
     o.compression = db->opt.compression[level];
     o.compression_level = db->opt.compression_level[level];
-    o.bloom_bits_per_key = db->opt.bloom_bits_per_key;
-    o.fill_cache = NULL;
-    o.file_number = 0;
+    o.bloom_bits_per_key = db->opt.bloom_bits_per_key; /* no fill_cache: only flushes set it */
     return o;
 }
 
