@@ -621,11 +621,13 @@ static int fill(exec_ctx *ctx, scan_op *s)
  * consecutive vnodes. Pieces are claimed in key order, one at a time, by the scan's own thread and
  * by one helper thread with its own iterator over the same snapshot. The helper decodes the pieces
  * it claims into chunks queued on the piece; the scan hands pieces up strictly in key order: a
- * piece it claimed it reads itself, a helper's piece it passes on from the queue (waiting for it if
- * need be). Rows thus come in the serial scan's order, and the first error in key order is the one
- * reported. The helper keeps at most max_queued chunks (PAR_MAX_QUEUED, fewer for wide rows) ahead
- * of the consumer (more only of the piece the consumer waits for), and stops when the scan closes.
- * The pushed filter and everything above the scan stay on the statement's thread. */
+ * piece it claimed where it hands it up it reads itself, a queued piece it passes on from the
+ * queue, and rather than wait for a queued piece it decodes a later one ahead (par_decode). Rows
+ * thus come in the serial scan's order, and the first error in key order is the one reported.
+ * Decoded-ahead chunks stay within max_queued (PAR_MAX_QUEUED, fewer for wide rows; one more for
+ * a piece the scan waits on with nothing to take). The helper stops when the scan has handed up
+ * every piece or closes. The pushed filter and everything above the scan stay on the statement's
+ * thread. */
 
 /* A piece is read by the scan where it hands it up (MAIN), or decoded into its queue ahead of
  * that (QUEUED): by the helper, or by the scan itself while it would otherwise wait. */

@@ -111,6 +111,16 @@ static void run_all(strata_conn *c, sbuf *out)
     }
 }
 
+/* Everything into one level of SSTs (no flush or compaction competes with the queries), then
+ * closed. */
+static void settle_and_close(strata_db *db, strata_conn *c)
+{
+    CHECK_EQ_INT(strata_kv_flush(strata_db_kv(db)), STRATA_OK);
+    CHECK_EQ_INT(strata_kv_compact_range(strata_db_kv(db), NULL, 0, NULL, 0), STRATA_OK);
+    strata_disconnect(c);
+    CHECK_EQ_INT(strata_close(db), STRATA_OK);
+}
+
 static char *make_db(const char *name)
 {
     char *dir = test_tmpdir(name);
@@ -123,11 +133,7 @@ static char *make_db(const char *name)
                              NULL, NULL),
                  STRATA_OK);
     load(c, 0, ROWS);
-    /* everything in one level of SSTs: no flush or compaction competes with the queries */
-    CHECK_EQ_INT(strata_kv_flush(strata_db_kv(db)), STRATA_OK);
-    CHECK_EQ_INT(strata_kv_compact_range(strata_db_kv(db), NULL, 0, NULL, 0), STRATA_OK);
-    strata_disconnect(c);
-    CHECK_EQ_INT(strata_close(db), STRATA_OK);
+    settle_and_close(db, c);
     return dir;
 }
 
@@ -360,10 +366,7 @@ static char *make_wide_db(const char *name)
         CHECK_EQ_INT(strata_exec(c, sql, NULL, NULL), STRATA_OK);
     }
     free(sql);
-    CHECK_EQ_INT(strata_kv_flush(strata_db_kv(db)), STRATA_OK);
-    CHECK_EQ_INT(strata_kv_compact_range(strata_db_kv(db), NULL, 0, NULL, 0), STRATA_OK);
-    strata_disconnect(c);
-    CHECK_EQ_INT(strata_close(db), STRATA_OK);
+    settle_and_close(db, c);
     return dir;
 }
 
