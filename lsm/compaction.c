@@ -1,5 +1,6 @@
 /*
- * lsm/compaction.c — background work of a strata_kv: flushing the immutable memtable to L0,
+ * lsm/compaction.c — background work of a strata_kv: flushing the immutable memtable (to L0, or
+ * deeper when it overlaps nothing above: flush_output_level),
  * leveled compaction, manual compact_range, and deletion of obsolete files.
  *
  * Picking: L0 scores (file count / level0_compaction_trigger), Ln (n >= 1) bytes /
@@ -125,6 +126,52 @@ int db_write_l0(strata_kv *db, memtable *mem, uint64_t number, uint64_t smallest
     return rc;
 }
 
+/* The level a flushed file goes to (LevelDB's PickLevelForMemTableOutput): a file that overlaps
+ * nothing in L0 .. Lk goes straight to Lk, k <= FLUSH_MAX_LEVEL, so a load in key order is not
+ * rewritten by compactions and reads search one level file instead of every L0 file. Every
+ * version of its keys that the levels hold is then older and deeper, as reads require. It stays
+ * in L0 when
+ *  - a compaction runs: its outputs are not in the version yet and may span the file's range;
+ *  - it would overlap more than 10 x target_file_size of the level below Lk (as compaction
+ *    outputs are cut), so no later compaction of it is oversized;
+ *  - Lk is written with other compression settings than L0 (the file was built as an L0 file).
+ * Ranges are compared as user keys (a range tombstone's end counts as included). REQUIRES mu. */
+enum { FLUSH_MAX_LEVEL = 2 };
+
+static int level_overlaps(version *v, int level, st_slice lo, st_slice hi, uint64_t *bytes)
+{
+    int any = 0;
+    for (size_t i = 0; i < v->nfiles[level]; i++) {
+        file_meta *g = v->files[level][i];
+        if (st_slice_cmp(ikey_user(file_largest(g)), lo) < 0) continue;
+        if (st_slice_cmp(ikey_user(file_smallest(g)), hi) > 0) continue;
+        any = 1;
+        if (bytes) *bytes += g->size;
+    }
+    return any;
+}
+
+static int flush_output_level(strata_kv *db, const file_meta *f)
+{
+    if (db->compacting) return 0;
+    version *v = db->vs.current;
+    st_slice lo = ikey_user(file_smallest(f)), hi = ikey_user(file_largest(f));
+    if (level_overlaps(v, 0, lo, hi, NULL)) return 0;
+    int level = 0;
+    while (level < FLUSH_MAX_LEVEL) {
+        int next = level + 1;
+        if (db->opt.compression[next] != db->opt.compression[0] ||
+            db->opt.compression_level[next] != db->opt.compression_level[0])
+            break;
+        if (level_overlaps(v, next, lo, hi, NULL)) break;
+        uint64_t gp = 0;
+        if (next + 1 < STRATA_KV_LEVELS) level_overlaps(v, next + 1, lo, hi, &gp);
+        if (gp > 10 * (uint64_t)db->opt.target_file_size) break;
+        level = next;
+    }
+    return level;
+}
+
 int db_flush_imm(strata_kv *db)
 {
     if (!db->imm || db->flushing) return STRATA_OK;
@@ -140,7 +187,7 @@ int db_flush_imm(strata_kv *db)
     if (!rc) {
         version_edit e;
         ve_init(&e);
-        if (f) rc = ve_add_file(&e, 0, f);
+        if (f) rc = ve_add_file(&e, flush_output_level(db, f), f);
         e.has_log_number = 1;
         e.log_number = db->mem->log_number;
         uint64_t ls = atomic_load(&db->last_seq);

@@ -202,11 +202,9 @@ fail:
     return rc;
 }
 
-/* Reads exactly len bytes at off into a malloc'd buffer. */
-static int read_exact(sst_reader *r, uint64_t off, size_t len, uint8_t **out)
+/* Reads exactly len bytes at off into buf (malloc'd; handed over: freed on error). */
+static int read_into(sst_reader *r, uint64_t off, size_t len, uint8_t *buf, uint8_t **out)
 {
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
     size_t got = 0;
     int rc = r->env->pread(r->env, r->file, buf, len, off, &got);
     if (!rc && got != len) rc = corrupt(r, off, "file truncated");
@@ -216,6 +214,13 @@ static int read_exact(sst_reader *r, uint64_t off, size_t len, uint8_t **out)
     }
     *out = buf;
     return STRATA_OK;
+}
+
+static int read_exact(sst_reader *r, uint64_t off, size_t len, uint8_t **out)
+{
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
+    return read_into(r, off, len, buf, out);
 }
 
 static int load_block(sst_reader *r, const idx_entry *e, int fill_cache, blockref *out)
@@ -231,9 +236,17 @@ static int load_block(sst_reader *r, const idx_entry *e, int fill_cache, blockre
         }
     }
     uint8_t *raw;
-    int rc = read_exact(r, e->off, (size_t)e->len, &raw);
+    size_t len = (size_t)e->len;
+    int rc;
+    if (r->cache && fill_cache) {
+        uint8_t *buf = block_cache_buffer(r->cache, r->file_number, e->off, len);
+        if (!buf) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
+        rc = read_into(r, e->off, len, buf, &raw);
+    } else {
+        rc = read_exact(r, e->off, len, &raw);
+    }
     if (rc) return rc;
-    return blockref_from_raw(r, e->off, raw, (size_t)e->len, 1, fill_cache, out);
+    return blockref_from_raw(r, e->off, raw, len, 1, fill_cache, out);
 }
 
 static int block_iter_error(sst_reader *r, const block_iter *it, uint64_t off)

@@ -1,4 +1,5 @@
-/* tests/lsm/cache_test.c — block cache: hits/misses, LRU, pinned handles, erase, threads. */
+/* tests/lsm/cache_test.c — block cache: hits/misses, LRU, pinned handles, erase, recycled
+ * buffers, threads. */
 #include "test.h"
 
 #include <pthread.h>
@@ -140,6 +141,43 @@ static void test_zero_capacity(void)
     block_cache_free(c);
 }
 
+/* Blocks read into buffers from block_cache_buffer (evicted blocks' buffers, recycled): no block
+ * still cached or pinned ever has its buffer handed out again, and every buffer holds len. */
+static void test_spare_buffers(void)
+{
+    block_cache *c = block_cache_new(16 * 16 * 1024); /* 16 KiB a shard */
+    enum { N = 3000 };
+    cache_handle *pin[4] = {NULL, NULL, NULL, NULL};
+    for (uint64_t i = 0; i < N; i++) {
+        size_t len = i % 7 == 0 ? 3000 : 1000; /* some do not fit a 1000-byte spare */
+        uint8_t *b = block_cache_buffer(c, 9, i * 4096, len);
+        REQUIRE(b);
+        memset(b, (int)(i & 0xff), len); /* ASan: the buffer holds len bytes */
+        cache_handle *h = block_cache_insert(c, 9, i * 4096, b, len);
+        REQUIRE(h);
+        if (i % 1000 == 0)
+            pin[i / 1000] = h;
+        else
+            block_cache_release(c, h);
+        /* what the cache holds is intact */
+        for (uint64_t j = i >= 40 ? i - 40 : 0; j <= i; j++) {
+            cache_handle *g = block_cache_lookup(c, 9, j * 4096);
+            if (!g) continue;
+            const uint8_t *d = cache_handle_data(g);
+            size_t n = cache_handle_size(g);
+            CHECK(d[0] == (uint8_t)(j & 0xff) && d[n - 1] == (uint8_t)(j & 0xff));
+            block_cache_release(c, g);
+        }
+    }
+    for (int p = 0; p < 3; p++) {
+        const uint8_t *d = cache_handle_data(pin[p]);
+        size_t n = cache_handle_size(pin[p]);
+        CHECK(d[0] == (uint8_t)((p * 1000) & 0xff) && d[n - 1] == d[0]);
+        block_cache_release(c, pin[p]);
+    }
+    block_cache_free(c); /* ASan: spares freed */
+}
+
 static block_cache *shared_cache;
 static void *worker(void *arg)
 {
@@ -148,7 +186,12 @@ static void *worker(void *arg)
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         uint64_t off = (seed >> 33) % 512;
         cache_handle *h = block_cache_lookup(shared_cache, 3, off);
-        if (!h) h = block_cache_insert(shared_cache, 3, off, blob(256, (int)(off & 0xff)), 256);
+        if (!h) {
+            void *b = block_cache_buffer(shared_cache, 3, off, 256);
+            if (!b) abort();
+            memset(b, (int)(off & 0xff), 256);
+            h = block_cache_insert(shared_cache, 3, off, b, 256);
+        }
         if (((const uint8_t *)cache_handle_data(h))[255] != (uint8_t)(off & 0xff)) abort();
         block_cache_release(shared_cache, h);
         if (i % 5000 == 0) block_cache_erase_file(shared_cache, 3);
@@ -170,4 +213,4 @@ static void test_threads(void)
 }
 
 TEST_MAIN(test_basic, test_eviction, test_hot_entry_stays, test_pinned_survives_eviction,
-          test_erase_file, test_zero_capacity, test_threads)
+          test_erase_file, test_zero_capacity, test_spare_buffers, test_threads)

@@ -383,6 +383,124 @@ static void test_tombstone_drops_files(void)
     free(dir);
 }
 
+static void put_range(strata_kv *db, char prefix, int from, int to, const char *val)
+{
+    char k[32];
+    for (int i = from; i < to; i++) {
+        snprintf(k, sizeof k, "%c%04d", prefix, i);
+        CHECK_EQ_INT(strata_kv_put(db, k, strlen(k), val, strlen(val)), STRATA_OK);
+    }
+}
+
+static void level_files(strata_kv *db, int *out)
+{
+    strata_kv_stats st;
+    CHECK_EQ_INT(strata_kv_get_stats(db, &st), STRATA_OK);
+    for (int l = 0; l < STRATA_KV_LEVELS; l++) out[l] = st.levels[l].files;
+}
+
+/* Every key of [prefix from, prefix to) reads val, and a full scan sees n keys. */
+static void check_values(strata_kv *db, const strata_kv_read_options *ro, char prefix, int from,
+                         int to, const char *val)
+{
+    char k[32], got[64];
+    for (int i = from; i < to; i++) {
+        snprintf(k, sizeof k, "%c%04d", prefix, i);
+        CHECK_EQ_INT(get_str(db, ro, k, got, sizeof got), STRATA_OK);
+        CHECK_EQ_STR(got, val);
+    }
+}
+
+static int count_keys(strata_kv *db)
+{
+    strata_kv_iter *it = strata_kv_iter_new(db, NULL);
+    int n = 0;
+    for (strata_kv_iter_seek_to_first(it); strata_kv_iter_valid(it); strata_kv_iter_next(it)) n++;
+    strata_kv_iter_free(it);
+    return n;
+}
+
+/* A flushed file that overlaps nothing in L0 .. Lk goes to Lk (k <= 2); one that overlaps stays
+ * above what it overlaps, so a newer version is always found first, also after a reopen. */
+static void test_flush_level(void)
+{
+    char *dir = test_tmpdir("db_flush_level");
+    strata_kv_options o;
+    strata_kv_options_init(&o);
+    for (int l = 0; l < STRATA_KV_LEVELS; l++) o.compression[l] = STRATA_KV_COMPRESS_NONE;
+    o.background_compaction = 0;
+    strata_kv *db = open_db(dir, &o);
+    int lv[STRATA_KV_LEVELS];
+
+    put_range(db, 'a', 0, 500, "v1");
+    CHECK_EQ_INT(strata_kv_flush(db), STRATA_OK);
+    level_files(db, lv);
+    CHECK(lv[0] == 0 && lv[1] == 0 && lv[2] == 1);
+    put_range(db, 'b', 0, 500, "v1"); /* after every key of L2: L2 as well */
+    CHECK_EQ_INT(strata_kv_flush(db), STRATA_OK);
+    level_files(db, lv);
+    CHECK(lv[0] == 0 && lv[1] == 0 && lv[2] == 2);
+    const strata_kv_snapshot *snap = strata_kv_snapshot_new(db);
+
+    put_range(db, 'a', 100, 200, "v2"); /* overlaps L2: stops in L1 */
+    CHECK_EQ_INT(strata_kv_flush(db), STRATA_OK);
+    level_files(db, lv);
+    CHECK(lv[0] == 0 && lv[1] == 1 && lv[2] == 2);
+    put_range(db, 'a', 150, 160, "v3"); /* overlaps L1: stays in L0 */
+    CHECK_EQ_INT(strata_kv_flush(db), STRATA_OK);
+    level_files(db, lv);
+    CHECK(lv[0] == 1 && lv[1] == 1 && lv[2] == 2);
+    put_range(db, 'a', 190, 210, "v4"); /* overlaps L1: L0 */
+    CHECK_EQ_INT(strata_kv_flush(db), STRATA_OK);
+    put_range(db, 'a', 205, 206, "v5"); /* overlaps only that L0 file (not L1): L0 */
+    CHECK_EQ_INT(strata_kv_flush(db), STRATA_OK);
+    level_files(db, lv);
+    CHECK(lv[0] == 3 && lv[1] == 1 && lv[2] == 2);
+    put_range(db, 'c', 0, 10, "v1"); /* overlaps no level: L2, past the files above */
+    CHECK_EQ_INT(strata_kv_flush(db), STRATA_OK);
+    level_files(db, lv);
+    CHECK(lv[0] == 3 && lv[1] == 1 && lv[2] == 3);
+
+    for (int pass = 0; pass < 2; pass++) {
+        check_values(db, NULL, 'a', 0, 100, "v1");
+        check_values(db, NULL, 'a', 100, 150, "v2");
+        check_values(db, NULL, 'a', 150, 160, "v3");
+        check_values(db, NULL, 'a', 160, 190, "v2");
+        check_values(db, NULL, 'a', 190, 205, "v4");
+        check_values(db, NULL, 'a', 205, 206, "v5");
+        check_values(db, NULL, 'a', 206, 210, "v4");
+        check_values(db, NULL, 'a', 210, 500, "v1");
+        check_values(db, NULL, 'b', 0, 500, "v1");
+        check_values(db, NULL, 'c', 0, 10, "v1");
+        CHECK_EQ_INT(count_keys(db), 1010);
+        if (pass == 0) {
+            strata_kv_read_options ro = {0};
+            ro.snapshot = snap;
+            check_values(db, &ro, 'a', 0, 500, "v1");
+            strata_kv_snapshot_release(db, snap);
+            CHECK_EQ_INT(strata_kv_close(db), STRATA_OK);
+            db = open_db(dir, &o);
+            level_files(db, lv);
+            CHECK(lv[0] == 3 && lv[1] == 1 && lv[2] == 3);
+        }
+    }
+    CHECK_EQ_INT(strata_kv_close(db), STRATA_OK);
+    strata_kv_destroy(dir);
+
+    /* L1 compressed unlike L0 (the default): a flush is an L0 file */
+    strata_kv_options_init(&o);
+    o.background_compaction = 0;
+    db = open_db(dir, &o);
+    put_range(db, 'a', 0, 500, "v1");
+    CHECK_EQ_INT(strata_kv_flush(db), STRATA_OK);
+    level_files(db, lv);
+    CHECK(lv[0] == 1 && lv[1] == 0 && lv[2] == 0);
+    check_values(db, NULL, 'a', 0, 500, "v1");
+    CHECK_EQ_INT(strata_kv_close(db), STRATA_OK);
+    strata_kv_destroy(dir);
+    free(dir);
+}
+
 static strata_kv *conc_db;
 static void *conc_writer(void *arg)
 {
@@ -602,5 +720,5 @@ static void test_power_loss(void)
 }
 
 TEST_MAIN(test_basic, test_range_delete_and_iter, test_bad_inputs, test_multi_get_and_ingest,
-          test_tombstone_drops_files, test_concurrent_writers_and_crash, test_concurrent_stress,
-          test_power_loss)
+          test_tombstone_drops_files, test_flush_level, test_concurrent_writers_and_crash,
+          test_concurrent_stress, test_power_loss)

@@ -38,6 +38,11 @@ static void test_order_and_seek(void)
     sl_init(&s, &a);
     enum { N = 2000 };
     static uint64_t model[N][2];
+    sl_iter e;
+    sl_iter_init(&e, &s);
+    uint8_t eb[16];
+    sl_iter_seek(&e, mk(eb, 0, 1)); /* an empty list */
+    CHECK(!sl_iter_valid(&e));
     for (int i = 0; i < N; i++) {
         model[i][0] = rnd() % 500;
         model[i][1] = (uint64_t)i + 1; /* unique seq: no equal internal keys */
@@ -67,6 +72,16 @@ static void test_order_and_seek(void)
         sl_iter_prev(&it);
     }
     CHECK(!sl_iter_valid(&it));
+    /* seeks before, at and just after the first key */
+    sl_iter_seek(&it, mk(eb, model[0][0], N + 5));
+    REQUIRE(sl_iter_valid(&it));
+    CHECK(ikey_seq(sl_iter_key(&it)) == model[0][1]);
+    sl_iter_seek(&it, mk(eb, model[0][0], model[0][1]));
+    REQUIRE(sl_iter_valid(&it));
+    CHECK(ikey_seq(sl_iter_key(&it)) == model[0][1]);
+    sl_iter_seek(&it, mk(eb, model[0][0], model[0][1] - 1));
+    REQUIRE(sl_iter_valid(&it));
+    CHECK(ikey_seq(sl_iter_key(&it)) == model[1][1]);
     /* seek and seek_for_prev against the model */
     for (int q = 0; q < 500; q++) {
         uint64_t k = rnd() % 520, seq = rnd() % (N + 2);
