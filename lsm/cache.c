@@ -12,14 +12,13 @@
  * lookup); eviction takes the tail and, if its flag is set, clears it and moves it to the head
  * instead of dropping it.
  *
- * Spares: the data buffer of an evicted entry is kept (up to CACHE_SPARES a shard, and a quarter
- * of the shard's capacity) and handed out by block_cache_buffer for the next block read, so a
- * full cache under random reads does not pay a malloc and a free of a block-sized buffer per
- * miss (glibc serves those from its bins, not its thread cache: 16% of seekrandom's time).
+ * Spares: the data buffer of an evicted entry is kept (the newest CACHE_SPARES a shard, within
+ * a quarter of the shard's capacity) and handed out by block_cache_buffer for the next block
+ * read that it fits, so a full cache under random reads does not pay a malloc and a free of a
+ * block-sized buffer per miss (glibc serves those from its bins, not its thread cache).
  */
 #include "lsm/cache.h"
 
-#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +35,7 @@ struct cache_handle {
     void *data;
     size_t size;
     uint64_t hash;
+    size_t cap; /* bytes allocated at data when recyclable, else 0 */
     uint32_t refs;
     uint8_t in_cache;
     uint8_t hit; /* used since it was last (re)placed at the LRU head */
@@ -50,7 +50,10 @@ typedef struct cache_shard {
     cache_handle lru; /* sentinel: lru.next is the newest */
     size_t usage, capacity;
     uint64_t hits, misses;
-    void *spare[CACHE_SPARES]; /* data buffers of evicted entries, for the next reads */
+    struct {
+        void *p;
+        size_t cap;
+    } spare[CACHE_SPARES]; /* data buffers of evicted entries, for the next reads */
     int nspare;
     size_t spare_bytes; /* at most capacity / 4 */
 } cache_shard;
@@ -98,36 +101,51 @@ static void entry_free(cache_handle *e)
     free(e);
 }
 
-/* Frees e, keeping its data buffer as a spare when there is room. Lock held. */
+/* A spare fits a block of len bytes when it holds it without wasting more than a quarter. */
+static int spare_fits(size_t cap, size_t len)
+{
+    return cap >= len && cap <= len + len / 4 + CACHE_BUF_ROUND;
+}
+
+/* Frees e, keeping its data buffer as the newest spare; the oldest spares make room (so spares
+ * that fit no block being read do not stay). Lock held. */
 static void entry_recycle(cache_shard *s, cache_handle *e)
 {
-    size_t n = e->data ? malloc_usable_size(e->data) : 0;
-    if (n && s->nspare < CACHE_SPARES && s->spare_bytes + n <= s->capacity / 4) {
-        s->spare[s->nspare++] = e->data;
-        s->spare_bytes += n;
+    if (e->cap && e->cap <= s->capacity / 4) {
+        while (s->nspare == CACHE_SPARES || s->spare_bytes + e->cap > s->capacity / 4) {
+            s->spare_bytes -= s->spare[0].cap;
+            free(s->spare[0].p);
+            memmove(&s->spare[0], &s->spare[1], (size_t)--s->nspare * sizeof s->spare[0]);
+        }
+        s->spare[s->nspare].p = e->data;
+        s->spare[s->nspare++].cap = e->cap;
+        s->spare_bytes += e->cap;
         e->data = NULL;
     }
     entry_free(e);
 }
 
-void *block_cache_buffer(block_cache *c, uint64_t file, uint64_t offset, size_t len)
+void *block_cache_buffer(block_cache *c, uint64_t file, uint64_t offset, size_t len, size_t *cap)
 {
     cache_shard *s = shard_of(c, key_hash(file, offset));
     void *buf = NULL;
     pthread_mutex_lock(&s->mu);
     for (int i = s->nspare - 1; i >= 0; i--) {
-        size_t n = malloc_usable_size(s->spare[i]);
-        if (n >= len) {
-            buf = s->spare[i];
-            s->spare[i] = s->spare[--s->nspare];
-            s->spare_bytes -= n;
+        if (spare_fits(s->spare[i].cap, len)) {
+            buf = s->spare[i].p;
+            *cap = s->spare[i].cap;
+            s->spare_bytes -= *cap;
+            memmove(&s->spare[i], &s->spare[i + 1], (size_t)(--s->nspare - i) * sizeof s->spare[0]);
             break;
         }
     }
     pthread_mutex_unlock(&s->mu);
     if (buf) return buf;
-    size_t n = (len + CACHE_BUF_ROUND - 1) / CACHE_BUF_ROUND * CACHE_BUF_ROUND;
-    return malloc(n ? n : CACHE_BUF_ROUND);
+    *cap = (len + CACHE_BUF_ROUND - 1) / CACHE_BUF_ROUND * CACHE_BUF_ROUND;
+    if (*cap == 0) *cap = CACHE_BUF_ROUND;
+    buf = malloc(*cap);
+    if (!buf) *cap = 0;
+    return buf;
 }
 
 void block_cache_free(block_cache *c)
@@ -139,7 +157,7 @@ void block_cache_free(block_cache *c)
             n = e->next;
             entry_free(e);
         }
-        for (int j = 0; j < s->nspare; j++) free(s->spare[j]);
+        for (int j = 0; j < s->nspare; j++) free(s->spare[j].p);
         free(s->table);
         pthread_mutex_destroy(&s->mu);
     }
@@ -224,7 +242,7 @@ int block_cache_full(block_cache *c, uint64_t file, uint64_t offset, size_t size
 }
 
 cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset, void *data,
-                                 size_t size)
+                                 size_t size, size_t cap)
 {
     uint64_t h = key_hash(file, offset);
     cache_shard *s = shard_of(c, h);
@@ -237,6 +255,7 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     ne->offset = offset;
     ne->data = data;
     ne->size = size;
+    ne->cap = cap;
     ne->hash = h;
     ne->refs = 1;
     ne->in_cache = 0;

@@ -25,15 +25,16 @@ void block_cache_free(block_cache *c); /* REQUIRES: no handle outstanding */
 cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset);
 /* Takes ownership of data (malloc'd, freed with free() when the last reference goes). If the key
  * is present already, the new data is freed and the present entry returned. NULL only when out
- * of memory (data is freed then). */
+ * of memory (data is freed then). cap: the bytes allocated at data when the buffer may be
+ * recycled for another block once evicted (block_cache_buffer), else 0. */
 cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset, void *data,
-                                 size_t size);
+                                 size_t size, size_t cap);
 void block_cache_release(block_cache *c, cache_handle *h); /* h may be NULL */
-/* A malloc'd buffer of at least len bytes to read the block at (file, offset) into before it is
- * inserted: the buffer of an evicted block when one fits (saving a malloc and a free per miss
- * once the cache is full), else a new one. Freed with free() or handed to block_cache_insert.
- * NULL when out of memory. */
-void *block_cache_buffer(block_cache *c, uint64_t file, uint64_t offset, size_t len);
+/* A malloc'd buffer of *cap >= len bytes to read the block at (file, offset) into before it is
+ * inserted (with that cap): the buffer of an evicted block when one fits (saving a malloc and a
+ * free per miss once the cache is full), else a new one. Freed with free() or handed to
+ * block_cache_insert. NULL when out of memory. */
+void *block_cache_buffer(block_cache *c, uint64_t file, uint64_t offset, size_t len, size_t *cap);
 /* 1 when inserting size bytes at (file, offset) would evict something (its shard is full). */
 int block_cache_full(block_cache *c, uint64_t file, uint64_t offset, size_t size);
 const void *cache_handle_data(const cache_handle *h);

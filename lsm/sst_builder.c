@@ -172,12 +172,13 @@ static int flush_data_block(sst_builder *b)
     if (b->o.fill_cache) {
         /* a copy, as the reader would have made it; without memory the block is just not
          * cached */
-        uint8_t *copy = malloc(c.n ? c.n : 1);
+        size_t cap;
+        uint8_t *copy = block_cache_buffer(b->o.fill_cache, b->o.file_number, off, c.n, &cap);
         if (copy) {
             if (c.n) memcpy(copy, c.p, c.n);
             block_cache_release(
                 b->o.fill_cache,
-                block_cache_insert(b->o.fill_cache, b->o.file_number, off, copy, c.n));
+                block_cache_insert(b->o.fill_cache, b->o.file_number, off, copy, c.n, cap));
         }
     }
     uint8_t h[2 * VARINT64_MAX], *p = h;

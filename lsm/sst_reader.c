@@ -159,25 +159,27 @@ static void blockref_release(sst_reader *r, blockref *b)
 }
 
 /* Turns raw block bytes into a usable block. raw_owned: raw is malloc'd and handed over (freed
- * here or kept as the block); else raw is borrowed and must outlive the block unless it is
- * copied (it is when the block goes to the cache). */
+ * here or kept as the block; raw_cap: its allocated bytes when it may be recycled by the cache,
+ * else 0); else raw is borrowed and must outlive the block unless it is copied (it is when the
+ * block goes to the cache). */
 static int blockref_from_raw(sst_reader *r, uint64_t off, uint8_t *raw, size_t len, int raw_owned,
-                             int fill_cache, blockref *out)
+                             size_t raw_cap, int fill_cache, blockref *out)
 {
     memset(out, 0, sizeof *out);
     st_slice body = {NULL, 0};
     int type = SST_BLOCK_RAW, rc = block_check(r, off, raw, len, &body, &type);
     if (rc) goto fail;
     uint8_t *buf;
-    size_t n;
+    size_t n, cap = 0;
     if (type == SST_BLOCK_ZSTD) {
         if ((rc = block_unzstd(r, off, body, &buf, &n))) goto fail;
         if (raw_owned) free(raw);
     } else if (raw_owned) {
         buf = raw;
         n = body.n;
+        cap = raw_cap;
     } else if (fill_cache && r->cache) {
-        buf = malloc(body.n ? body.n : 1);
+        buf = block_cache_buffer(r->cache, r->file_number, off, body.n, &cap);
         if (!buf) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
         if (body.n) memcpy(buf, body.p, body.n);
         n = body.n;
@@ -187,7 +189,7 @@ static int blockref_from_raw(sst_reader *r, uint64_t off, uint8_t *raw, size_t l
         return STRATA_OK;
     }
     if (fill_cache && r->cache) {
-        out->h = block_cache_insert(r->cache, r->file_number, off, buf, n);
+        out->h = block_cache_insert(r->cache, r->file_number, off, buf, n, cap);
         if (!out->h) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
         out->data = cache_handle_data(out->h);
         out->n = cache_handle_size(out->h);
@@ -236,17 +238,17 @@ static int load_block(sst_reader *r, const idx_entry *e, int fill_cache, blockre
         }
     }
     uint8_t *raw;
-    size_t len = (size_t)e->len;
+    size_t len = (size_t)e->len, cap = 0;
     int rc;
     if (r->cache && fill_cache) {
-        uint8_t *buf = block_cache_buffer(r->cache, r->file_number, e->off, len);
+        uint8_t *buf = block_cache_buffer(r->cache, r->file_number, e->off, len, &cap);
         if (!buf) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
         rc = read_into(r, e->off, len, buf, &raw);
     } else {
         rc = read_exact(r, e->off, len, &raw);
     }
     if (rc) return rc;
-    return blockref_from_raw(r, e->off, raw, len, 1, fill_cache, out);
+    return blockref_from_raw(r, e->off, raw, len, 1, cap, fill_cache, out);
 }
 
 static int block_iter_error(sst_reader *r, const block_iter *it, uint64_t off)
@@ -667,7 +669,8 @@ int sst_reader_get_in_block(sst_reader *r, const sst_block_ref *ref, const uint8
         b.n = cache_handle_size(ref->cached);
     } else {
         if (!raw || raw_len != ref->len) return corrupt(r, ref->offset, "file truncated");
-        if ((rc = blockref_from_raw(r, ref->offset, (uint8_t *)raw, raw_len, 0, 1, &b))) return rc;
+        if ((rc = blockref_from_raw(r, ref->offset, (uint8_t *)raw, raw_len, 0, 0, 1, &b)))
+            return rc;
     }
     uint8_t buf[256], *heap;
     st_slice target = seek_key(buf, sizeof buf, &heap, ukey, seq);
@@ -779,7 +782,7 @@ static int enter_block(sst_iter *it, size_t i, int forward)
          * evict what point reads keep there */
         int fill = it->o.fill_cache && r->cache &&
                    !block_cache_full(r->cache, r->file_number, e->off, (size_t)e->len);
-        rc = blockref_from_raw(r, e->off, raw, (size_t)e->len, 0, fill, &it->cur);
+        rc = blockref_from_raw(r, e->off, raw, (size_t)e->len, 0, 0, fill, &it->cur);
     } else {
         rc = load_block(r, e, it->o.fill_cache, &it->cur);
     }

@@ -17,7 +17,7 @@ static void test_basic(void)
 {
     block_cache *c = block_cache_new(1 << 20);
     CHECK(block_cache_lookup(c, 1, 0) == NULL);
-    cache_handle *h = block_cache_insert(c, 1, 0, blob(100, 'a'), 100);
+    cache_handle *h = block_cache_insert(c, 1, 0, blob(100, 'a'), 100, 0);
     REQUIRE(h);
     CHECK_EQ_INT(cache_handle_size(h), 100);
     CHECK_EQ_INT(((const char *)cache_handle_data(h))[99], 'a');
@@ -26,7 +26,7 @@ static void test_basic(void)
     REQUIRE(h);
     CHECK_EQ_INT(((const char *)cache_handle_data(h))[0], 'a');
     /* inserting a present key keeps the present entry */
-    cache_handle *h2 = block_cache_insert(c, 1, 0, blob(50, 'b'), 50);
+    cache_handle *h2 = block_cache_insert(c, 1, 0, blob(50, 'b'), 50, 0);
     CHECK(h2 == h);
     CHECK_EQ_INT(((const char *)cache_handle_data(h2))[0], 'a');
     block_cache_release(c, h2);
@@ -47,7 +47,7 @@ static void test_eviction(void)
     /* 16 shards of 4 KiB: 1000 blocks of 1 KiB cannot all stay */
     block_cache *c = block_cache_new(64 * 1024);
     for (uint64_t i = 0; i < 1000; i++)
-        block_cache_release(c, block_cache_insert(c, 7, i * 4096, blob(1024, (int)i), 1024));
+        block_cache_release(c, block_cache_insert(c, 7, i * 4096, blob(1024, (int)i), 1024, 0));
     size_t usage;
     block_cache_stats(c, NULL, NULL, &usage);
     CHECK(usage <= 64 * 1024);
@@ -73,14 +73,14 @@ static void test_eviction(void)
 static void test_hot_entry_stays(void)
 {
     block_cache *c = block_cache_new(16 * 8 * 1024); /* 8 KiB a shard */
-    block_cache_release(c, block_cache_insert(c, 5, 0, blob(1024, 'h'), 1024));
+    block_cache_release(c, block_cache_insert(c, 5, 0, blob(1024, 'h'), 1024, 0));
     int lost = 0;
     for (uint64_t i = 1; i < 5000; i++) {
-        block_cache_release(c, block_cache_insert(c, 5, i * 1024, blob(1024, 'c'), 1024));
+        block_cache_release(c, block_cache_insert(c, 5, i * 1024, blob(1024, 'c'), 1024, 0));
         cache_handle *h = block_cache_lookup(c, 5, 0);
         if (!h) {
             lost++;
-            block_cache_release(c, block_cache_insert(c, 5, 0, blob(1024, 'h'), 1024));
+            block_cache_release(c, block_cache_insert(c, 5, 0, blob(1024, 'h'), 1024, 0));
         }
         block_cache_release(c, h);
     }
@@ -93,9 +93,9 @@ static void test_hot_entry_stays(void)
 static void test_pinned_survives_eviction(void)
 {
     block_cache *c = block_cache_new(16 * 1024);
-    cache_handle *pin = block_cache_insert(c, 1, 0, blob(512, 'p'), 512);
+    cache_handle *pin = block_cache_insert(c, 1, 0, blob(512, 'p'), 512, 0);
     for (uint64_t i = 1; i < 500; i++)
-        block_cache_release(c, block_cache_insert(c, 1, i * 512, blob(512, 'x'), 512));
+        block_cache_release(c, block_cache_insert(c, 1, i * 512, blob(512, 'x'), 512, 0));
     /* evicted or not, the pinned data is intact (ASan would flag a use after free) */
     CHECK_EQ_INT(((const char *)cache_handle_data(pin))[511], 'p');
     block_cache_erase_file(c, 1);
@@ -112,8 +112,8 @@ static void test_erase_file(void)
 {
     block_cache *c = block_cache_new(1 << 20);
     for (uint64_t i = 0; i < 100; i++) {
-        block_cache_release(c, block_cache_insert(c, 1, i, blob(10, 1), 10));
-        block_cache_release(c, block_cache_insert(c, 2, i, blob(10, 2), 10));
+        block_cache_release(c, block_cache_insert(c, 1, i, blob(10, 1), 10, 0));
+        block_cache_release(c, block_cache_insert(c, 2, i, blob(10, 2), 10, 0));
     }
     block_cache_erase_file(c, 1);
     int left1 = 0, left2 = 0;
@@ -133,7 +133,7 @@ static void test_erase_file(void)
 static void test_zero_capacity(void)
 {
     block_cache *c = block_cache_new(0);
-    cache_handle *h = block_cache_insert(c, 1, 0, blob(100, 'z'), 100);
+    cache_handle *h = block_cache_insert(c, 1, 0, blob(100, 'z'), 100, 0);
     REQUIRE(h);
     CHECK_EQ_INT(((const char *)cache_handle_data(h))[0], 'z');
     CHECK(block_cache_lookup(c, 1, 0) == NULL);
@@ -150,10 +150,12 @@ static void test_spare_buffers(void)
     cache_handle *pin[4] = {NULL, NULL, NULL, NULL};
     for (uint64_t i = 0; i < N; i++) {
         size_t len = i % 7 == 0 ? 3000 : 1000; /* some do not fit a 1000-byte spare */
-        uint8_t *b = block_cache_buffer(c, 9, i * 4096, len);
+        size_t cap;
+        uint8_t *b = block_cache_buffer(c, 9, i * 4096, len, &cap);
         REQUIRE(b);
         memset(b, (int)(i & 0xff), len); /* ASan: the buffer holds len bytes */
-        cache_handle *h = block_cache_insert(c, 9, i * 4096, b, len);
+        CHECK(cap >= len);
+        cache_handle *h = block_cache_insert(c, 9, i * 4096, b, len, cap);
         REQUIRE(h);
         if (i % 1000 == 0)
             pin[i / 1000] = h;
@@ -178,6 +180,40 @@ static void test_spare_buffers(void)
     block_cache_free(c); /* ASan: spares freed */
 }
 
+/* The buffer of an erased (or evicted) block is handed out again for a block it fits, not for
+ * one it would hold with much to spare; the newest spares are kept, so spares that fit no block
+ * being read cannot keep out one that does. */
+static void test_spare_reuse(void)
+{
+    block_cache *c = block_cache_new(16 * 64 * 1024); /* spares up to 16 KiB a shard */
+    size_t cap;
+    uint8_t *p = block_cache_buffer(c, 1, 0, 1000, &cap);
+    REQUIRE(p);
+    CHECK(cap >= 1000);
+    block_cache_release(c, block_cache_insert(c, 1, 0, p, 1000, cap));
+    block_cache_erase_file(c, 1);
+    uint8_t *q = block_cache_buffer(c, 1, 0, 900, &cap);
+    CHECK(q == p);
+    block_cache_release(c, block_cache_insert(c, 1, 0, q, 900, cap));
+    block_cache_erase_file(c, 1);
+    uint8_t *r = block_cache_buffer(c, 1, 0, 100, &cap); /* p would waste 900 bytes */
+    CHECK(r != p);
+    free(r);
+    /* eight small spares, then a big one: the big one is kept and handed out */
+    for (int i = 0; i < 8; i++) {
+        block_cache_release(c, block_cache_insert(c, 1, 0, blob(256, 's'), 100, 256));
+        block_cache_erase_file(c, 1);
+    }
+    uint8_t *big = blob(4096, 'b');
+    block_cache_release(c, block_cache_insert(c, 1, 0, big, 4000, 4096));
+    block_cache_erase_file(c, 1);
+    uint8_t *got = block_cache_buffer(c, 1, 0, 4000, &cap);
+    CHECK(got == big);
+    CHECK_EQ_INT(cap, 4096);
+    free(got);
+    block_cache_free(c); /* ASan: the remaining spares (p among them) are freed */
+}
+
 static block_cache *shared_cache;
 static void *worker(void *arg)
 {
@@ -187,10 +223,11 @@ static void *worker(void *arg)
         uint64_t off = (seed >> 33) % 512;
         cache_handle *h = block_cache_lookup(shared_cache, 3, off);
         if (!h) {
-            void *b = block_cache_buffer(shared_cache, 3, off, 256);
+            size_t cap;
+            void *b = block_cache_buffer(shared_cache, 3, off, 256, &cap);
             if (!b) abort();
             memset(b, (int)(off & 0xff), 256);
-            h = block_cache_insert(shared_cache, 3, off, b, 256);
+            h = block_cache_insert(shared_cache, 3, off, b, 256, cap);
         }
         if (((const uint8_t *)cache_handle_data(h))[255] != (uint8_t)(off & 0xff)) abort();
         block_cache_release(shared_cache, h);
@@ -213,4 +250,4 @@ static void test_threads(void)
 }
 
 TEST_MAIN(test_basic, test_eviction, test_hot_entry_stays, test_pinned_survives_eviction,
-          test_erase_file, test_zero_capacity, test_spare_buffers, test_threads)
+          test_erase_file, test_zero_capacity, test_spare_buffers, test_spare_reuse, test_threads)
