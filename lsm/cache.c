@@ -1,11 +1,12 @@
 /*
  * lsm/cache.c — the sharded LRU block cache (lsm/cache.h).
  *
- * CACHE_SHARDS shards chosen by the top bits of a hash of (file, offset); each has a chained
- * hash table, an LRU list of the entries it holds (head = most recently used) and a mutex.
- * An entry's refs counts the cache's own reference (while it is in the table) plus one per
- * handle given out; the entry (and its data) is freed when refs reaches 0, so an evicted entry
- * stays valid for whoever still holds a handle. Usage counts only entries in the table.
+ * CACHE_SHARDS shards chosen by the top bits of a hash of (file, offset); each has an
+ * open-addressing hash table (cache_slot), an LRU list of the entries it holds (head = most
+ * recently used) and a mutex. An entry's refs counts the cache's own reference (while it is in the
+ * table) plus one per handle given out; the entry (and its data) is freed when refs reaches 0, so
+ * an evicted entry stays valid for whoever still holds a handle. Usage counts only entries in the
+ * table.
  *
  * LRU with lazy promotion (second chance): a hit only sets the entry's `hit` flag, touching no
  * list neighbours (a random-read workload would otherwise pay cache misses on three entries per
@@ -38,15 +39,22 @@ struct cache_handle {
     size_t cap; /* bytes allocated at data when recyclable, else 0 */
     uint32_t refs;
     uint8_t in_cache;
-    uint8_t hit; /* used since it was last (re)placed at the LRU head */
-    cache_handle *next_hash;
+    uint8_t hit;               /* used since it was last (re)placed at the LRU head */
     cache_handle *prev, *next; /* LRU list, while in_cache */
 };
 
+/* A table slot holds the entry's hash beside the pointer: a probe compares hashes and reads
+ * only the entry it finds (a chained table read every entry of the chain: a cache miss each,
+ * 76% of block_cache_lookup's time under random reads). */
+typedef struct cache_slot {
+    uint64_t hash;
+    cache_handle *e; /* NULL: empty */
+} cache_slot;
+
 typedef struct cache_shard {
     pthread_mutex_t mu;
-    cache_handle **table;
-    size_t nbuckets, count;
+    cache_slot *slots; /* open addressing, linear probing, at most half full */
+    size_t nslots, count;
     cache_handle lru; /* sentinel: lru.next is the newest */
     size_t usage, capacity;
     uint64_t hits, misses;
@@ -81,11 +89,11 @@ block_cache *block_cache_new(size_t capacity)
         pthread_mutex_init(&s->mu, NULL);
         s->lru.next = s->lru.prev = &s->lru;
         s->capacity = (capacity + CACHE_SHARDS - 1) / CACHE_SHARDS;
-        s->nbuckets = 16;
-        s->table = calloc(s->nbuckets, sizeof *s->table);
-        if (!s->table) {
+        s->nslots = 32;
+        s->slots = calloc(s->nslots, sizeof *s->slots);
+        if (!s->slots) {
             for (int j = 0; j <= i; j++) {
-                free(c->shards[j].table);
+                free(c->shards[j].slots);
                 pthread_mutex_destroy(&c->shards[j].mu);
             }
             free(c);
@@ -158,17 +166,36 @@ void block_cache_free(block_cache *c)
             entry_free(e);
         }
         for (int j = 0; j < s->nspare; j++) free(s->spare[j].p);
-        free(s->table);
+        free(s->slots);
         pthread_mutex_destroy(&s->mu);
     }
     free(c);
 }
 
-static cache_handle **find_slot(cache_shard *s, uint64_t file, uint64_t offset, uint64_t h)
+/* The slot holding (file, offset), or the empty slot where it would go. */
+static cache_slot *find_slot(cache_shard *s, uint64_t file, uint64_t offset, uint64_t h)
 {
-    cache_handle **p = &s->table[h & (s->nbuckets - 1)];
-    while (*p && ((*p)->file != file || (*p)->offset != offset)) p = &(*p)->next_hash;
-    return p;
+    size_t mask = s->nslots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        cache_slot *sl = &s->slots[i];
+        if (!sl->e || (sl->hash == h && sl->e->file == file && sl->e->offset == offset)) return sl;
+    }
+}
+
+/* Empties slot i, moving later entries of its probe run back so every entry stays reachable
+ * from its home slot (backward-shift deletion). */
+static void slot_delete(cache_shard *s, size_t i)
+{
+    size_t mask = s->nslots - 1;
+    for (size_t j = (i + 1) & mask; s->slots[j].e; j = (j + 1) & mask) {
+        size_t home = s->slots[j].hash & mask;
+        /* the entry at j stays when its home lies cyclically in (i, j] */
+        int stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (stays) continue;
+        s->slots[i] = s->slots[j];
+        i = j;
+    }
+    s->slots[i].e = NULL;
 }
 
 static void lru_unlink(cache_handle *e)
@@ -188,8 +215,8 @@ static void lru_push_head(cache_shard *s, cache_handle *e)
 /* Removes e from the table and the LRU list and drops the cache's reference. Lock held. */
 static void shard_remove(cache_shard *s, cache_handle *e)
 {
-    cache_handle **p = find_slot(s, e->file, e->offset, e->hash);
-    if (*p == e) *p = e->next_hash;
+    cache_slot *sl = find_slot(s, e->file, e->offset, e->hash);
+    if (sl->e == e) slot_delete(s, (size_t)(sl - s->slots));
     lru_unlink(e);
     e->in_cache = 0;
     s->count--;
@@ -199,20 +226,18 @@ static void shard_remove(cache_shard *s, cache_handle *e)
 
 static void shard_grow(cache_shard *s)
 {
-    size_t nb = s->nbuckets * 2;
-    cache_handle **t = calloc(nb, sizeof *t);
-    if (!t) return; /* keep the longer chains */
-    for (size_t i = 0; i < s->nbuckets; i++) {
-        for (cache_handle *e = s->table[i], *n; e; e = n) {
-            n = e->next_hash;
-            cache_handle **b = &t[e->hash & (nb - 1)];
-            e->next_hash = *b;
-            *b = e;
-        }
+    size_t n = s->nslots * 2, mask = n - 1;
+    cache_slot *t = calloc(n, sizeof *t);
+    if (!t) return; /* stay fuller (an insert needs one empty slot left) */
+    for (size_t i = 0; i < s->nslots; i++) {
+        if (!s->slots[i].e) continue;
+        size_t j = s->slots[i].hash & mask;
+        while (t[j].e) j = (j + 1) & mask;
+        t[j] = s->slots[i];
     }
-    free(s->table);
-    s->table = t;
-    s->nbuckets = nb;
+    free(s->slots);
+    s->slots = t;
+    s->nslots = n;
 }
 
 cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset)
@@ -220,7 +245,7 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset)
     uint64_t h = key_hash(file, offset);
     cache_shard *s = shard_of(c, h);
     pthread_mutex_lock(&s->mu);
-    cache_handle *e = *find_slot(s, file, offset, h);
+    cache_handle *e = find_slot(s, file, offset, h)->e;
     if (e) {
         e->refs++;
         e->hit = 1;
@@ -260,23 +285,28 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     ne->refs = 1;
     ne->in_cache = 0;
     ne->hit = 0;
-    ne->next_hash = NULL;
     ne->prev = ne->next = NULL;
     if (s->capacity == 0) return ne;
 
     pthread_mutex_lock(&s->mu);
-    cache_handle **slot = find_slot(s, file, offset, h);
-    if (*slot) {
-        cache_handle *e = *slot;
+    if ((s->count + 1) * 2 > s->nslots) shard_grow(s);
+    cache_slot *slot = find_slot(s, file, offset, h);
+    if (slot->e) {
+        cache_handle *e = slot->e;
         e->refs++;
         e->hit = 1;
         pthread_mutex_unlock(&s->mu);
         entry_free(ne);
         return e;
     }
+    if (s->count + 2 > s->nslots) { /* no room left and no memory to grow: not cached */
+        pthread_mutex_unlock(&s->mu);
+        return ne;
+    }
     ne->refs = 2; /* the caller's and the cache's */
     ne->in_cache = 1;
-    *slot = ne;
+    slot->hash = h;
+    slot->e = ne;
     lru_push_head(s, ne);
     s->count++;
     s->usage += size;
@@ -290,7 +320,6 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
             shard_remove(s, t);
         }
     }
-    if (s->count > s->nbuckets) shard_grow(s);
     pthread_mutex_unlock(&s->mu);
     return ne;
 }

@@ -214,6 +214,42 @@ static void test_spare_reuse(void)
     block_cache_free(c); /* ASan: the remaining spares (p among them) are freed */
 }
 
+/* With room for everything, the table is exact: after files are erased between inserts, every
+ * key of the other files is found with its own data and none of an erased file (deletions from
+ * the open-addressing table must keep every probe run reachable). */
+static void test_table_exact(void)
+{
+    block_cache *c = block_cache_new((size_t)1 << 30);
+    enum { FILES = 5, PER = 3000 };
+    static uint8_t present[FILES][PER];
+    memset(present, 0, sizeof present);
+    uint64_t seed = 12345;
+    for (int round = 0; round < 6; round++) {
+        for (int n = 0; n < 4000; n++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            int f = (int)((seed >> 20) % FILES), k = (int)((seed >> 33) % PER);
+            block_cache_release(c, block_cache_insert(c, (uint64_t)f + 1, (uint64_t)k * 4096,
+                                                      blob(16, (f * 31 + k) & 0xff), 16, 0));
+            present[f][k] = 1;
+        }
+        int gone = round % FILES;
+        block_cache_erase_file(c, (uint64_t)gone + 1);
+        memset(present[gone], 0, PER);
+        int wrong = 0;
+        for (int f = 0; f < FILES; f++) {
+            for (int k = 0; k < PER; k++) {
+                cache_handle *h = block_cache_lookup(c, (uint64_t)f + 1, (uint64_t)k * 4096);
+                if ((h != NULL) != present[f][k]) wrong++;
+                if (h && ((const uint8_t *)cache_handle_data(h))[15] != ((f * 31 + k) & 0xff))
+                    wrong++;
+                block_cache_release(c, h);
+            }
+        }
+        CHECK_EQ_INT(wrong, 0);
+    }
+    block_cache_free(c);
+}
+
 static block_cache *shared_cache;
 static void *worker(void *arg)
 {
@@ -250,4 +286,5 @@ static void test_threads(void)
 }
 
 TEST_MAIN(test_basic, test_eviction, test_hot_entry_stays, test_pinned_survives_eviction,
-          test_erase_file, test_zero_capacity, test_spare_buffers, test_spare_reuse, test_threads)
+          test_erase_file, test_zero_capacity, test_spare_buffers, test_spare_reuse,
+          test_table_exact, test_threads)
