@@ -52,6 +52,13 @@ struct strata_env {
     int (*open)(strata_env *env, const char *path, int flags, strata_file **out);
     int (*close)(strata_env *env, strata_file *f);
     int (*pread)(strata_env *env, strata_file *f, void *buf, size_t n, uint64_t off, size_t *nread);
+    /* A pread that, when its bytes are not in the OS page cache, first has the kernel read the
+     * aligned window of `around` bytes (a power of two) holding them, asynchronously
+     * (posix_fadvise WILLNEED), as a fault on a mapped file reads around it: a cold database
+     * warms up in one device read per window instead of one per block. *cold says whether it
+     * did. NULL: the env has none (use pread). */
+    int (*pread_around)(strata_env *env, strata_file *f, void *buf, size_t n, uint64_t off,
+                        size_t around, size_t *nread, int *cold);
     int (*pwrite)(strata_env *env, strata_file *f, const void *buf, size_t n, uint64_t off);
     /* Writes then fdatasyncs (linked in one submission on io_uring). */
     int (*pwrite_sync)(strata_env *env, strata_file *f, const void *buf, size_t n, uint64_t off);

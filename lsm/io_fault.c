@@ -380,6 +380,26 @@ static int f_pread(strata_env *env, strata_file *f, void *buf, size_t n, uint64_
     return rc;
 }
 
+static int f_pread_around(strata_env *env, strata_file *f, void *buf, size_t n, uint64_t off,
+                          size_t around, size_t *nread, int *cold)
+{
+    fault_env *fe = FE(env);
+    *nread = 0;
+    *cold = 0;
+    fault_kind k = count_op(fe);
+    if (k != FAULT_NONE) return fault_code(k, "read", FPATH(FF(f)));
+    pthread_rwlock_rdlock(&fe->crash);
+    int rc;
+    if (!FF(f)->base)
+        rc = dead_handle("read");
+    else if (fe->base->pread_around)
+        rc = fe->base->pread_around(fe->base, FF(f)->base, buf, n, off, around, nread, cold);
+    else
+        rc = fe->base->pread(fe->base, FF(f)->base, buf, n, off, nread);
+    pthread_rwlock_unlock(&fe->crash);
+    return rc;
+}
+
 /* Updates the durable length of f's file after a successful sync. */
 static void mark_synced(fault_env *fe, fault_file *ff)
 {
@@ -706,6 +726,7 @@ strata_env *fault_env_new(strata_env *base)
     e->open = f_open;
     e->close = f_close;
     e->pread = f_pread;
+    e->pread_around = f_pread_around;
     e->pwrite = f_pwrite;
     e->pwrite_sync = f_pwrite_sync;
     e->sync = f_sync;

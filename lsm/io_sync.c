@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "util/status.h"
@@ -100,6 +101,34 @@ int io_sync_pread(strata_env *env, strata_file *f, void *buf, size_t n, uint64_t
     }
     *nread = done;
     return STRATA_OK;
+}
+
+int io_sync_pread_around(strata_env *env, strata_file *f, void *buf, size_t n, uint64_t off,
+                         size_t around, size_t *nread, int *cold)
+{
+    *cold = 0;
+    size_t done = 0;
+    if (n && around) {
+        /* RWF_NOWAIT: served only from the page cache, never blocks (EAGAIN when not cached;
+         * a short count when only the front is) */
+        struct iovec iov = {buf, n};
+        ssize_t got = preadv2(f->fd, &iov, 1, (off_t)off, RWF_NOWAIT);
+        if (got == (ssize_t)n) {
+            *nread = n;
+            return STRATA_OK;
+        }
+        if (got > 0) done = (size_t)got;
+        if (got > 0 || errno == EAGAIN) {
+            uint64_t start = (off + done) & ~(uint64_t)(around - 1);
+            (void)posix_fadvise(f->fd, (off_t)start, (off_t)around, POSIX_FADV_WILLNEED);
+            *cold = 1;
+        }
+        /* else unsupported (EOPNOTSUPP) or an error the pread below reports */
+    }
+    size_t rest = 0;
+    int rc = io_sync_pread(env, f, (char *)buf + done, n - done, off + done, &rest);
+    *nread = done + rest;
+    return rc;
 }
 
 int io_sync_pwrite(strata_env *env, strata_file *f, const void *buf, size_t n, uint64_t off)
@@ -312,6 +341,7 @@ static strata_env sync_env = {
     .open = io_sync_open,
     .close = io_sync_close,
     .pread = io_sync_pread,
+    .pread_around = io_sync_pread_around,
     .pwrite = io_sync_pwrite,
     .pwrite_sync = io_sync_pwrite_sync,
     .sync = io_sync_sync,

@@ -21,6 +21,8 @@ int io_sync_open(strata_env *env, const char *path, int flags, strata_file **out
 int io_sync_close(strata_env *env, strata_file *f);
 int io_sync_pread(strata_env *env, strata_file *f, void *buf, size_t n, uint64_t off,
                   size_t *nread);
+int io_sync_pread_around(strata_env *env, strata_file *f, void *buf, size_t n, uint64_t off,
+                         size_t around, size_t *nread, int *cold);
 int io_sync_pwrite(strata_env *env, strata_file *f, const void *buf, size_t n, uint64_t off);
 int io_sync_pwrite_sync(strata_env *env, strata_file *f, const void *buf, size_t n, uint64_t off);
 int io_sync_sync(strata_env *env, strata_file *f);

@@ -386,6 +386,7 @@ static strata_env uring_env = {
     .open = io_sync_open,
     .close = io_sync_close,
     .pread = uring_pread,
+    .pread_around = io_sync_pread_around,
     .pwrite = uring_pwrite,
     .pwrite_sync = uring_pwrite_sync,
     .sync = uring_sync,

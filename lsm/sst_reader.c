@@ -17,6 +17,7 @@
  * Thread-safety: after open the reader is immutable; gets and iterators may run on many threads.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -57,6 +58,10 @@ struct sst_reader {
     block_cache *cache;
     uint64_t file_size;
     uint64_t data_end; /* data blocks lie in [0, data_end) */
+    /* bytes the page cache may still be warmed with by reads around a cold block read (starts
+     * at data_end: a table read at random is read around at most once over, and a table larger
+     * than the memory that holds it is not read over and over) */
+    _Atomic int64_t around_budget;
 
     idx_entry *idx;
     size_t nidx;
@@ -204,11 +209,25 @@ fail:
     return rc;
 }
 
-/* Reads exactly len bytes at off into buf (malloc'd; handed over: freed on error). */
-static int read_into(sst_reader *r, uint64_t off, size_t len, uint8_t *buf, uint8_t **out)
+/* The window a cold data block read warms the page cache with (env pread_around), as the
+ * kernel's read-around for a fault on a mapped file. */
+#define SST_READ_AROUND (1u << 20)
+
+/* Reads exactly len bytes at off into buf (malloc'd; handed over: freed on error). around: a
+ * data block read, which reads around it when cold (while the budget lasts). */
+static int read_into(sst_reader *r, uint64_t off, size_t len, uint8_t *buf, int around,
+                     uint8_t **out)
 {
     size_t got = 0;
-    int rc = r->env->pread(r->env, r->file, buf, len, off, &got);
+    int rc, cold = 0;
+    if (around && r->env->pread_around &&
+        atomic_load_explicit(&r->around_budget, memory_order_relaxed) > 0) {
+        rc = r->env->pread_around(r->env, r->file, buf, len, off, SST_READ_AROUND, &got, &cold);
+        if (cold)
+            atomic_fetch_sub_explicit(&r->around_budget, SST_READ_AROUND, memory_order_relaxed);
+    } else {
+        rc = r->env->pread(r->env, r->file, buf, len, off, &got);
+    }
     if (!rc && got != len) rc = corrupt(r, off, "file truncated");
     if (rc) {
         free(buf);
@@ -222,7 +241,7 @@ static int read_exact(sst_reader *r, uint64_t off, size_t len, uint8_t **out)
 {
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
-    return read_into(r, off, len, buf, out);
+    return read_into(r, off, len, buf, 0, out);
 }
 
 static int load_block(sst_reader *r, const idx_entry *e, int fill_cache, blockref *out)
@@ -243,9 +262,11 @@ static int load_block(sst_reader *r, const idx_entry *e, int fill_cache, blockre
     if (r->cache && fill_cache) {
         uint8_t *buf = block_cache_buffer(r->cache, r->file_number, e->off, len, &cap);
         if (!buf) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
-        rc = read_into(r, e->off, len, buf, &raw);
+        rc = read_into(r, e->off, len, buf, 1, &raw);
     } else {
-        rc = read_exact(r, e->off, len, &raw);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (!buf) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
+        rc = read_into(r, e->off, len, buf, 1, &raw);
     }
     if (rc) return rc;
     return blockref_from_raw(r, e->off, raw, len, 1, cap, fill_cache, out);
@@ -441,7 +462,7 @@ int sst_reader_open(strata_env *env, const char *path, uint64_t file_number, blo
     /* one read of the tail: the footer and, in most tables, the whole meta region */
     uint64_t limit = r->file_size - SST_FOOTER_SIZE;
     uint64_t tail_off = r->file_size > SST_OPEN_TAIL ? r->file_size - SST_OPEN_TAIL : 0;
-    uint8_t *tail;
+    uint8_t *tail = NULL;
     if ((rc = read_exact(r, tail_off, (size_t)(r->file_size - tail_off), &tail))) goto fail;
     const uint8_t *footer = tail + (limit - tail_off);
     if (get_le64(footer + SST_FOOTER_MAGIC) != SST_MAGIC) {
@@ -466,6 +487,7 @@ int sst_reader_open(strata_env *env, const char *path, uint64_t file_number, blo
     if (poff < base) base = poff;
     if (flen && foff < base) base = foff;
     r->data_end = base;
+    atomic_init(&r->around_budget, (int64_t)base);
     if (base >= tail_off) {
         r->meta = tail;
         base = tail_off;

@@ -3,8 +3,12 @@
  * batched reads with end-of-file short reads, metadata operations, locks, backend selection,
  * injected faults and simulated power loss.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "lsm/env.h"
 #include "lsm/io_sync.h"
@@ -88,6 +92,42 @@ static void exercise_backend(strata_env *env, const char *tag)
     CHECK_MEM(dst, 40, src + total - 40, 40);
     CHECK_EQ_INT(env->pread(env, f, dst, 100, total + 5, &nread), STRATA_OK);
     CHECK_EQ_INT(nread, 0);
+
+    /* pread_around: the same bytes as pread, the same short read at end of file */
+    REQUIRE(env->pread_around != NULL);
+    int cold = -1;
+    CHECK_EQ_INT(env->pread_around(env, f, dst, 5000, 12345, 64 << 10, &nread, &cold), STRATA_OK);
+    CHECK_EQ_INT(nread, 5000);
+    CHECK_MEM(dst, 5000, src + 12345, 5000);
+    CHECK_EQ_INT(cold, 0); /* just written: in the page cache */
+    CHECK_EQ_INT(env->pread_around(env, f, dst, 100, total - 40, 64 << 10, &nread, &cold),
+                 STRATA_OK);
+    CHECK_EQ_INT(nread, 40);
+    CHECK_MEM(dst, 40, src + total - 40, 40);
+    CHECK_EQ_INT(env->pread_around(env, f, dst, 100, total + 5, 64 << 10, &nread, &cold),
+                 STRATA_OK);
+    CHECK_EQ_INT(nread, 0);
+    /* out of the page cache (when the file system lets it go: not on tmpfs), a read says it was
+     * cold and warms it; the same bytes again are warm */
+    int fd = open(path, O_RDONLY);
+    REQUIRE(fd >= 0);
+    CHECK_EQ_INT(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    char probe[16];
+    struct iovec iov = {probe, sizeof probe};
+    if (preadv2(fd, &iov, 1, 0, RWF_NOWAIT) < 0 && errno == EAGAIN) {
+        CHECK_EQ_INT(env->pread_around(env, f, dst, 3000, 2u << 20, 64 << 10, &nread, &cold),
+                     STRATA_OK);
+        CHECK_EQ_INT(nread, 3000);
+        CHECK_MEM(dst, 3000, src + (2u << 20), 3000);
+        CHECK_EQ_INT(cold, 1);
+        CHECK_EQ_INT(env->pread_around(env, f, dst, 3000, 2u << 20, 64 << 10, &nread, &cold),
+                     STRATA_OK);
+        CHECK_EQ_INT(cold, 0);
+        CHECK_MEM(dst, 3000, src + (2u << 20), 3000);
+    } else {
+        fprintf(stderr, "note: %s: the page cache kept the file; cold reads not checked\n", tag);
+    }
+    close(fd);
 
     /* a batch larger than a ring: 300 reads, some at EOF, one empty, one past EOF */
     enum { NB = 300 };
@@ -336,6 +376,18 @@ static void test_fault_nth(void)
     CHECK_EQ_INT(env->pwrite(env, f, data + 100, 100, 100), STRATA_NOSPACE);
     CHECK_EQ_INT(env->size(env, f, &size), STRATA_OK);
     CHECK_EQ_INT(size, 100);
+
+    /* reads count as ops and fail as armed, pread_around as pread */
+    uint8_t rb[100];
+    size_t got = 7;
+    int cold = 7;
+    fault_env_fail_nth(env, 1, FAULT_EIO);
+    CHECK_EQ_INT(env->pread_around(env, f, rb, 100, 0, 64 << 10, &got, &cold), STRATA_IOERR);
+    CHECK(strstr(st_errmsg(), "injected") != NULL);
+    CHECK_EQ_INT(got, 0);
+    CHECK_EQ_INT(env->pread_around(env, f, rb, 100, 0, 64 << 10, &got, &cold), STRATA_OK);
+    CHECK_EQ_INT(got, 100);
+    CHECK_MEM(rb, 100, data, 100);
 
     /* short write: half stored, error returned */
     fault_env_fail_nth(env, 1, FAULT_SHORT);
