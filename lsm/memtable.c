@@ -182,6 +182,8 @@ int mem_get(memtable *m, st_slice ukey, uint64_t seq, int *kind, uint64_t *found
             if (clean) return MEM_NONE;
         }
     }
+    /* no point entries (a memtable just switched in): not even a bloom probe, a cache miss */
+    if (atomic_load_explicit(&m->num_entries, memory_order_acquire) == 0) return MEM_NONE;
     if (m->bloom) {
         size_t w;
         uint64_t mask;
