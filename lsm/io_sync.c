@@ -118,7 +118,7 @@ int io_sync_pread_around(strata_env *env, strata_file *f, void *buf, size_t n, u
             return STRATA_OK;
         }
         if (got > 0) done = (size_t)got;
-        if (got > 0 || errno == EAGAIN) {
+        if (got > 0 || (got < 0 && errno == EAGAIN)) {
             uint64_t start = (off + done) & ~(uint64_t)(around - 1);
             (void)posix_fadvise(f->fd, (off_t)start, (off_t)around, POSIX_FADV_WILLNEED);
             *cold = 1;

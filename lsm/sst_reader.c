@@ -259,16 +259,11 @@ static int load_block(sst_reader *r, const idx_entry *e, int fill_cache, blockre
     uint8_t *raw;
     size_t len = (size_t)e->len, cap = 0;
     int rc;
-    if (r->cache && fill_cache) {
-        uint8_t *buf = block_cache_buffer(r->cache, r->file_number, e->off, len, &cap);
-        if (!buf) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
-        rc = read_into(r, e->off, len, buf, 1, &raw);
-    } else {
-        uint8_t *buf = malloc(len ? len : 1);
-        if (!buf) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
-        rc = read_into(r, e->off, len, buf, 1, &raw);
-    }
-    if (rc) return rc;
+    uint8_t *buf = r->cache && fill_cache
+                       ? block_cache_buffer(r->cache, r->file_number, e->off, len, &cap)
+                       : malloc(len ? len : 1);
+    if (!buf) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
+    if ((rc = read_into(r, e->off, len, buf, 1, &raw))) return rc;
     return blockref_from_raw(r, e->off, raw, len, 1, cap, fill_cache, out);
 }
 
