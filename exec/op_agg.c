@@ -334,7 +334,11 @@ static int consume(exec_ctx *ctx, agg_op *a, const exec_chunk *c)
         for (int j = 0; j < ng; j++) {
             exec_vector *v;
             rc = exec_expr_eval(ctx, a->gexpr[j], c, &v);
-            if (rc) return rc;
+            if (rc) {
+                if (ng > 1)
+                    for (int i = 0; i < j; i++) exec_vector_free(&kcopy[i]);
+                return rc;
+            }
             if (ng > 1) { /* keep: the next key may reuse scratch of a shared subexpression */
                 exec_vector_init(&kcopy[j], v->type);
                 exec_vector_reset(&kcopy[j]);

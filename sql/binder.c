@@ -565,9 +565,9 @@ static const fn_def scalar_fns[] = {
 
 static plan_expr *bind_agg(sql_binder *b, scope *s, const sql_expr *e)
 {
-    if (!s->agg_allowed || !s->agg) {
+    if (!s || !s->agg_allowed || !s->agg) {
         berr(b, STRATA_ERROR, &e->tok, "aggregate function %s() is not allowed in %s", e->name,
-             s->agg_where ? s->agg_where : "this context");
+             s && s->agg_where ? s->agg_where : "this context");
         return NULL;
     }
     if (s->in_agg) {
