@@ -84,6 +84,20 @@ static inline const uint8_t *entry_header(const uint8_t *p, const uint8_t *end, 
     return p;
 }
 
+/* dst[0..n) = src[0..n) for the short copies of key rebuilding, without a call. */
+static inline void copy_short(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        memcpy(dst, src, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n > 16 && n <= 32) {
+        memcpy(dst, src, 16);
+        memcpy(dst + n - 16, src + n - 16, 16);
+    } else {
+        memcpy(dst, src, n);
+    }
+}
+
 /* Decodes the entry at it->next into key/value; the previous key must still be in it->key. */
 static int parse_next(block_iter *it)
 {
@@ -115,9 +129,9 @@ static int parse_next(block_iter *it)
             it->kbuf = nb;
             it->kcap = cap;
         } else if (it->key.p != it->kbuf) {
-            memcpy(it->kbuf, it->key.p, shared);
+            copy_short(it->kbuf, it->key.p, shared);
         }
-        memcpy(it->kbuf + shared, p, non_shared);
+        copy_short(it->kbuf + shared, p, non_shared);
         it->key = st_slice_make(it->kbuf, klen);
     }
     p += non_shared;
@@ -240,20 +254,6 @@ void block_iter_seek(block_iter *it, st_slice target)
     seek_to_restart(it, left);
     while (!it->corrupt && parse_next(it)) {
         if (ikey_cmp(it->key, target) >= 0) return;
-    }
-}
-
-/* dst[0..n) = src[0..n) for the short copies of key rebuilding, without a call. */
-static inline void copy_short(uint8_t *dst, const uint8_t *src, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        memcpy(dst, src, 8);
-        memcpy(dst + n - 8, src + n - 8, 8);
-    } else if (n > 16 && n <= 32) {
-        memcpy(dst, src, 16);
-        memcpy(dst + n - 16, src + n - 16, 16);
-    } else {
-        memcpy(dst, src, n);
     }
 }
 

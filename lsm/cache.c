@@ -21,6 +21,7 @@
 #include "lsm/cache.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,8 +37,8 @@ struct cache_handle {
     void *data;
     size_t size;
     uint64_t hash;
-    size_t cap; /* bytes allocated at data when recyclable, else 0 */
-    uint32_t refs;
+    size_t cap;            /* bytes allocated at data when recyclable, else 0 */
+    _Atomic uint32_t refs; /* changed under the shard lock, except by release */
     uint8_t in_cache;
     uint8_t hit;               /* used since it was last (re)placed at the LRU head */
     cache_handle *prev, *next; /* LRU list, while in_cache */
@@ -133,27 +134,38 @@ static void entry_recycle(cache_shard *s, cache_handle *e)
     entry_free(e);
 }
 
-void *block_cache_buffer(block_cache *c, uint64_t file, uint64_t offset, size_t len, size_t *cap)
+/* The newest spare that fits a block of len bytes, taken out of the spares; NULL if none. Lock
+ * held. */
+static void *take_spare(cache_shard *s, size_t len, size_t *cap)
 {
-    cache_shard *s = shard_of(c, key_hash(file, offset));
-    void *buf = NULL;
-    pthread_mutex_lock(&s->mu);
     for (int i = s->nspare - 1; i >= 0; i--) {
         if (spare_fits(s->spare[i].cap, len)) {
-            buf = s->spare[i].p;
+            void *buf = s->spare[i].p;
             *cap = s->spare[i].cap;
             s->spare_bytes -= *cap;
             memmove(&s->spare[i], &s->spare[i + 1], (size_t)(--s->nspare - i) * sizeof s->spare[0]);
-            break;
+            return buf;
         }
     }
-    pthread_mutex_unlock(&s->mu);
-    if (buf) return buf;
+    return NULL;
+}
+
+static void *new_buffer(size_t len, size_t *cap)
+{
     *cap = (len + CACHE_BUF_ROUND - 1) / CACHE_BUF_ROUND * CACHE_BUF_ROUND;
     if (*cap == 0) *cap = CACHE_BUF_ROUND;
-    buf = malloc(*cap);
+    void *buf = malloc(*cap);
     if (!buf) *cap = 0;
     return buf;
+}
+
+void *block_cache_buffer(block_cache *c, uint64_t file, uint64_t offset, size_t len, size_t *cap)
+{
+    cache_shard *s = shard_of(c, key_hash(file, offset));
+    pthread_mutex_lock(&s->mu);
+    void *buf = take_spare(s, len, cap);
+    pthread_mutex_unlock(&s->mu);
+    return buf ? buf : new_buffer(len, cap);
 }
 
 void block_cache_free(block_cache *c)
@@ -221,7 +233,7 @@ static void shard_remove(cache_shard *s, cache_handle *e)
     e->in_cache = 0;
     s->count--;
     s->usage -= e->size;
-    if (--e->refs == 0) entry_recycle(s, e);
+    if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1) entry_recycle(s, e);
 }
 
 static void shard_grow(cache_shard *s)
@@ -247,13 +259,34 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset)
     pthread_mutex_lock(&s->mu);
     cache_handle *e = find_slot(s, file, offset, h)->e;
     if (e) {
-        e->refs++;
+        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
         e->hit = 1;
         s->hits++;
     } else {
         s->misses++;
     }
     pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+cache_handle *block_cache_lookup_buffer(block_cache *c, uint64_t file, uint64_t offset, size_t len,
+                                        void **buf, size_t *cap)
+{
+    uint64_t h = key_hash(file, offset);
+    cache_shard *s = shard_of(c, h);
+    *buf = NULL;
+    pthread_mutex_lock(&s->mu);
+    cache_handle *e = find_slot(s, file, offset, h)->e;
+    if (e) {
+        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+        e->hit = 1;
+        s->hits++;
+    } else {
+        s->misses++;
+        *buf = take_spare(s, len, cap);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (!e && !*buf) *buf = new_buffer(len, cap);
     return e;
 }
 
@@ -282,7 +315,7 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     ne->size = size;
     ne->cap = cap;
     ne->hash = h;
-    ne->refs = 1;
+    atomic_init(&ne->refs, 1);
     ne->in_cache = 0;
     ne->hit = 0;
     ne->prev = ne->next = NULL;
@@ -293,7 +326,7 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     cache_slot *slot = find_slot(s, file, offset, h);
     if (slot->e) {
         cache_handle *e = slot->e;
-        e->refs++;
+        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
         e->hit = 1;
         pthread_mutex_unlock(&s->mu);
         entry_free(ne);
@@ -303,7 +336,7 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
         pthread_mutex_unlock(&s->mu);
         return ne;
     }
-    ne->refs = 2; /* the caller's and the cache's */
+    atomic_store_explicit(&ne->refs, 2, memory_order_relaxed); /* the caller's and the cache's */
     ne->in_cache = 1;
     slot->hash = h;
     slot->e = ne;
@@ -324,14 +357,12 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     return ne;
 }
 
+/* Without the lock: the count reaches 0 here only after the cache dropped its own reference
+ * (under the lock), so no lookup can find the entry any more. */
 void block_cache_release(block_cache *c, cache_handle *h)
 {
-    if (!h) return;
-    cache_shard *s = shard_of(c, h->hash);
-    pthread_mutex_lock(&s->mu);
-    int last = --h->refs == 0;
-    pthread_mutex_unlock(&s->mu);
-    if (last) entry_free(h);
+    (void)c;
+    if (h && atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) == 1) entry_free(h);
 }
 
 const void *cache_handle_data(const cache_handle *h)

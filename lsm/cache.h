@@ -23,6 +23,11 @@ block_cache *block_cache_new(size_t capacity);
 void block_cache_free(block_cache *c); /* REQUIRES: no handle outstanding */
 /* NULL when absent (counts a miss); a hit counts a hit. */
 cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset);
+/* block_cache_lookup, and on a miss also *buf = block_cache_buffer(len) (one lock for both):
+ * the handle on a hit (*buf NULL); NULL on a miss with *buf and *cap set (*buf NULL: out of
+ * memory). */
+cache_handle *block_cache_lookup_buffer(block_cache *c, uint64_t file, uint64_t offset, size_t len,
+                                        void **buf, size_t *cap);
 /* Takes ownership of data (malloc'd, freed with free() when the last reference goes). If the key
  * is present already, the new data is freed and the present entry returned. NULL only when out
  * of memory (data is freed then). cap: the bytes allocated at data when the buffer may be

@@ -22,14 +22,9 @@ static inline void node_set_next(sl_node *n, int level, sl_node *x)
     atomic_store_explicit(&n->next[level], x, memory_order_release);
 }
 
-/* ikey_cmp with the first 8 user-key bytes compared as one big-endian word (most keys differ
- * there), falling back to ikey_cmp. */
+/* ikey_cmp (its user key compare goes by inline 8-byte words). */
 static inline int sl_cmp(st_slice a, st_slice b)
 {
-    if (a.n >= 16 && b.n >= 16) {
-        uint64_t x = get_be64(a.p), y = get_be64(b.p);
-        if (x != y) return x < y ? -1 : 1;
-    }
     return ikey_cmp(a, b);
 }
 

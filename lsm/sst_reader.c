@@ -247,8 +247,15 @@ static int read_exact(sst_reader *r, uint64_t off, size_t len, uint8_t **out)
 static int load_block(sst_reader *r, const idx_entry *e, int fill_cache, blockref *out)
 {
     memset(out, 0, sizeof *out);
+    uint8_t *raw;
+    size_t len = (size_t)e->len, cap = 0;
+    int rc;
+    void *buf = NULL;
     if (r->cache) {
-        cache_handle *h = block_cache_lookup(r->cache, r->file_number, e->off);
+        /* a miss also takes the buffer to read into (a recycled one), under the same lock */
+        cache_handle *h = fill_cache ? block_cache_lookup_buffer(r->cache, r->file_number, e->off,
+                                                                 len, &buf, &cap)
+                                     : block_cache_lookup(r->cache, r->file_number, e->off);
         if (h) {
             out->h = h;
             out->data = cache_handle_data(h);
@@ -256,12 +263,7 @@ static int load_block(sst_reader *r, const idx_entry *e, int fill_cache, blockre
             return STRATA_OK;
         }
     }
-    uint8_t *raw;
-    size_t len = (size_t)e->len, cap = 0;
-    int rc;
-    uint8_t *buf = r->cache && fill_cache
-                       ? block_cache_buffer(r->cache, r->file_number, e->off, len, &cap)
-                       : malloc(len ? len : 1);
+    if (!(r->cache && fill_cache)) buf = malloc(len ? len : 1);
     if (!buf) return st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
     if ((rc = read_into(r, e->off, len, buf, 1, &raw))) return rc;
     return blockref_from_raw(r, e->off, raw, len, 1, cap, fill_cache, out);

@@ -20,9 +20,17 @@ static inline st_slice st_slice_make(const void *p, size_t n)
 /* Bytewise order, shorter first on a common prefix. */
 static inline int st_slice_cmp(st_slice a, st_slice b)
 {
-    size_t m = a.n < b.n ? a.n : b.n;
-    int c = m ? memcmp(a.p, b.p, m) : 0;
-    if (c) return c;
+    size_t m = a.n < b.n ? a.n : b.n, i = 0;
+    /* keys are short: 8-byte big-endian words inline, no memcmp call (LSM keys share long
+     * prefixes, so a first-word test alone rarely decides) */
+    for (; i + 8 <= m; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a.p + i, 8);
+        memcpy(&y, b.p + i, 8);
+        if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+    }
+    for (; i < m; i++)
+        if (a.p[i] != b.p[i]) return a.p[i] < b.p[i] ? -1 : 1;
     return a.n < b.n ? -1 : a.n > b.n;
 }
 

@@ -250,6 +250,36 @@ static void test_table_exact(void)
     block_cache_free(c);
 }
 
+/* A lookup that misses hands out the buffer to read the block into (an evicted block's when
+ * one fits); one that hits hands out no buffer. */
+static void test_lookup_buffer(void)
+{
+    block_cache *c = block_cache_new(16 * 64 * 1024);
+    void *b = (void *)1;
+    size_t cap = 0;
+    CHECK(block_cache_lookup_buffer(c, 4, 0, 1000, &b, &cap) == NULL);
+    REQUIRE(b);
+    CHECK(cap >= 1000);
+    memset(b, 'q', 1000);
+    block_cache_release(c, block_cache_insert(c, 4, 0, b, 1000, cap));
+    void *b2 = (void *)1;
+    cache_handle *h = block_cache_lookup_buffer(c, 4, 0, 1000, &b2, &cap);
+    REQUIRE(h);
+    CHECK(b2 == NULL);
+    CHECK(((const uint8_t *)cache_handle_data(h))[999] == 'q');
+    block_cache_release(c, h);
+    block_cache_erase_file(c, 4); /* b becomes a spare */
+    void *b3 = NULL;
+    CHECK(block_cache_lookup_buffer(c, 4, 0, 900, &b3, &cap) == NULL); /* same shard */
+    CHECK(b3 == b);
+    free(b3);
+    uint64_t hits, misses;
+    block_cache_stats(c, &hits, &misses, NULL);
+    CHECK_EQ_INT(hits, 1);
+    CHECK_EQ_INT(misses, 2);
+    block_cache_free(c);
+}
+
 static block_cache *shared_cache;
 static void *worker(void *arg)
 {
@@ -257,10 +287,15 @@ static void *worker(void *arg)
     for (int i = 0; i < 20000; i++) {
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         uint64_t off = (seed >> 33) % 512;
-        cache_handle *h = block_cache_lookup(shared_cache, 3, off);
+        size_t cap;
+        void *b = NULL;
+        /* odd workers take the buffer with the lookup, even ones after it */
+        cache_handle *h = (uintptr_t)arg % 2
+                              ? block_cache_lookup_buffer(shared_cache, 3, off, 256, &b, &cap)
+                              : block_cache_lookup(shared_cache, 3, off);
+        if (h && b) abort();
         if (!h) {
-            size_t cap;
-            void *b = block_cache_buffer(shared_cache, 3, off, 256, &cap);
+            if (!b) b = block_cache_buffer(shared_cache, 3, off, 256, &cap);
             if (!b) abort();
             memset(b, (int)(off & 0xff), 256);
             h = block_cache_insert(shared_cache, 3, off, b, 256, cap);
@@ -287,4 +322,4 @@ static void test_threads(void)
 
 TEST_MAIN(test_basic, test_eviction, test_hot_entry_stays, test_pinned_survives_eviction,
           test_erase_file, test_zero_capacity, test_spare_buffers, test_spare_reuse,
-          test_table_exact, test_threads)
+          test_table_exact, test_lookup_buffer, test_threads)
