@@ -13,6 +13,10 @@ typedef struct merge_iter {
     lsm_iter **kids;
     uint64_t *max_seqs;
     size_t *heap; /* indexes of valid children */
+    /* keys[i]: child i's current key while it is valid (read once per move: the heap compares
+     * and key() then take no calls through the child's ops, which go down to the block
+     * iterator) */
+    st_slice *keys;
     size_t nheap;
     int dir; /* 1 forward, -1 backward */
     int status;
@@ -23,7 +27,7 @@ typedef struct merge_iter {
 /* heap order: forward: smaller key first; backward: larger first */
 static inline int before(merge_iter *m, size_t a, size_t b)
 {
-    int c = ikey_cmp(lsm_iter_key(m->kids[a]), lsm_iter_key(m->kids[b]));
+    int c = ikey_cmp(m->keys[a], m->keys[b]);
     return m->dir > 0 ? c < 0 : c > 0;
 }
 
@@ -46,8 +50,10 @@ static void rebuild(merge_iter *m)
 {
     m->nheap = 0;
     for (size_t i = 0; i < m->n; i++) {
-        if (lsm_iter_valid(m->kids[i]))
+        if (lsm_iter_valid(m->kids[i])) {
+            m->keys[i] = lsm_iter_key(m->kids[i]);
             m->heap[m->nheap++] = i;
+        }
         else if (m->status == STRATA_OK && lsm_iter_status(m->kids[i]) != STRATA_OK)
             m->status = lsm_iter_status(m->kids[i]);
     }
@@ -63,6 +69,8 @@ static void fix_top(merge_iter *m)
         if (m->status == STRATA_OK && lsm_iter_status(m->kids[top]) != STRATA_OK)
             m->status = lsm_iter_status(m->kids[top]);
         m->heap[0] = m->heap[--m->nheap];
+    } else {
+        m->keys[top] = lsm_iter_key(m->kids[top]);
     }
     if (m->nheap > 1) sift_down(m, 0);
 }
@@ -107,7 +115,7 @@ static void m_seek_for_prev(lsm_iter *it, st_slice k)
 
 static st_slice save_key(merge_iter *m)
 {
-    st_slice k = lsm_iter_key(m->kids[m->heap[0]]);
+    st_slice k = m->keys[m->heap[0]];
     if (k.n > m->keycap) {
         size_t nc = k.n * 2;
         uint8_t *nb = realloc(m->keybuf, nc);
@@ -165,7 +173,7 @@ static void m_prev(lsm_iter *it)
 static st_slice m_key(lsm_iter *it)
 {
     merge_iter *m = (merge_iter *)it;
-    return lsm_iter_key(m->kids[m->heap[0]]);
+    return m->keys[m->heap[0]];
 }
 
 static st_slice m_value(lsm_iter *it)
@@ -192,6 +200,7 @@ static void m_destroy(lsm_iter *it)
     free(m->kids);
     free(m->max_seqs);
     free(m->heap);
+    free(m->keys);
     free(m->keybuf);
     free(m);
 }
@@ -210,10 +219,16 @@ static size_t m_next_batch(lsm_iter *it, st_slice limit, size_t max, lsm_batch *
     if (m->nheap > 1) {
         size_t c = m->heap[1];
         if (m->nheap > 2 && before(m, m->heap[2], c)) c = m->heap[2];
-        st_slice k2 = lsm_iter_key(m->kids[c]);
+        st_slice k2 = m->keys[c];
         if (!lim.p || ikey_cmp(k2, lim) < 0) lim = k2;
     }
-    return lsm_iter_next_batch(m->kids[m->heap[0]], lim, max, b);
+    size_t top = m->heap[0], n = lsm_iter_next_batch(m->kids[top], lim, max, b);
+    /* the child stays on its last entry returned (valid), or fails (then invalid) */
+    if (lsm_iter_valid(m->kids[top]))
+        m->keys[top] = lsm_iter_key(m->kids[top]);
+    else
+        fix_top(m);
+    return n;
 }
 
 static const lsm_iter_ops merge_ops = {
@@ -227,13 +242,15 @@ lsm_iter *merge_iter_new(lsm_iter **children, const uint64_t *max_seqs, size_t n
         m->kids = malloc((n ? n : 1) * sizeof *m->kids);
         m->max_seqs = malloc((n ? n : 1) * sizeof *m->max_seqs);
         m->heap = malloc((n ? n : 1) * sizeof *m->heap);
+        m->keys = malloc((n ? n : 1) * sizeof *m->keys);
     }
-    if (!m || !m->kids || !m->max_seqs || !m->heap) {
+    if (!m || !m->kids || !m->max_seqs || !m->heap || !m->keys) {
         for (size_t i = 0; i < n; i++) lsm_iter_destroy(children[i]);
         if (m) {
             free(m->kids);
             free(m->max_seqs);
             free(m->heap);
+            free(m->keys);
             free(m);
         }
         return NULL;
