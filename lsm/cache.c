@@ -41,8 +41,20 @@ struct cache_handle {
     _Atomic uint32_t refs; /* changed under the shard lock, except by release */
     uint8_t in_cache;
     uint8_t hit;               /* used since it was last (re)placed at the LRU head */
+    uint8_t embedded;          /* this handle lies in data's allocation, right after the block */
     cache_handle *prev, *next; /* LRU list, while in_cache */
 };
+
+/* A buffer from block_cache_buffer has room for the handle after the block: one allocation per
+ * cached block, and the handle a lookup reads shares its cache line with the block's end, where
+ * the restart array a block iterator reads first lies. */
+#define HANDLE_ALIGN 16
+#define HANDLE_ROOM  (sizeof(cache_handle) + HANDLE_ALIGN)
+
+static size_t handle_at(size_t size)
+{
+    return (size + HANDLE_ALIGN - 1) / HANDLE_ALIGN * HANDLE_ALIGN;
+}
 
 /* A table slot holds the entry's hash beside the pointer: a probe compares hashes and reads
  * only the entry it finds (a chained table read every entry of the chain: a cache miss each,
@@ -106,13 +118,16 @@ block_cache *block_cache_new(size_t capacity)
 
 static void entry_free(cache_handle *e)
 {
-    free(e->data);
-    free(e);
+    void *data = e->data;
+    int embedded = e->embedded;
+    free(data);
+    if (!embedded) free(e);
 }
 
 /* A spare fits a block of len bytes when it holds it without wasting more than a quarter. */
 static int spare_fits(size_t cap, size_t len)
 {
+    len += HANDLE_ROOM;
     return cap >= len && cap <= len + len / 4 + CACHE_BUF_ROUND;
 }
 
@@ -129,7 +144,8 @@ static void entry_recycle(cache_shard *s, cache_handle *e)
         s->spare[s->nspare].p = e->data;
         s->spare[s->nspare++].cap = e->cap;
         s->spare_bytes += e->cap;
-        e->data = NULL;
+        if (!e->embedded) free(e); /* else it lies in the spare */
+        return;
     }
     entry_free(e);
 }
@@ -152,6 +168,7 @@ static void *take_spare(cache_shard *s, size_t len, size_t *cap)
 
 static void *new_buffer(size_t len, size_t *cap)
 {
+    len += HANDLE_ROOM;
     *cap = (len + CACHE_BUF_ROUND - 1) / CACHE_BUF_ROUND * CACHE_BUF_ROUND;
     if (*cap == 0) *cap = CACHE_BUF_ROUND;
     void *buf = malloc(*cap);
@@ -304,11 +321,15 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
 {
     uint64_t h = key_hash(file, offset);
     cache_shard *s = shard_of(c, h);
-    cache_handle *ne = malloc(sizeof *ne);
-    if (!ne) {
+    cache_handle *ne;
+    int embedded = cap >= handle_at(size) + sizeof *ne;
+    if (embedded) {
+        ne = (cache_handle *)(void *)((uint8_t *)data + handle_at(size));
+    } else if (!(ne = malloc(sizeof *ne))) {
         free(data);
         return NULL;
     }
+    ne->embedded = (uint8_t)embedded;
     ne->file = file;
     ne->offset = offset;
     ne->data = data;

@@ -53,8 +53,7 @@ static void rebuild(merge_iter *m)
         if (lsm_iter_valid(m->kids[i])) {
             m->keys[i] = lsm_iter_key(m->kids[i]);
             m->heap[m->nheap++] = i;
-        }
-        else if (m->status == STRATA_OK && lsm_iter_status(m->kids[i]) != STRATA_OK)
+        } else if (m->status == STRATA_OK && lsm_iter_status(m->kids[i]) != STRATA_OK)
             m->status = lsm_iter_status(m->kids[i]);
     }
     if (m->nheap > 1)

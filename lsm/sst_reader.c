@@ -29,8 +29,11 @@
 #include "util/hash.h"
 #include "util/status.h"
 
+/* One data block in the index. The index search reads prefixes and stops on the entry it
+ * returns, so the block's place comes with the search's last cache line; the keys (needed only
+ * among equal prefixes) are apart, in sst_reader.ikeys. */
 typedef struct idx_entry {
-    st_slice key; /* last internal key of the block */
+    uint64_t pfx; /* key_prefix of the block's last key */
     uint64_t off;
     uint64_t len; /* incl. trailer */
 } idx_entry;
@@ -68,11 +71,11 @@ struct sst_reader {
     size_t nidx;
     size_t cp_len; /* length of the user key prefix all index keys share */
     uint8_t *idx_keys;
-    /* the index keys' prefixes (key_prefix), dense: pfx[i] is idx[i]'s; top[k] = pfx[k *
-     * IDX_TOP_STRIDE]. The index search narrows by top (small, stays in the CPU cache), then
-     * by pfx within one stride, and compares whole keys only among equal prefixes: about 4
-     * cache lines where a binary search over idx touched one per step (14 for 12K blocks). */
-    uint64_t *pfx;
+    st_slice *ikeys; /* ikeys[i]: the last internal key of block i */
+    /* top[k] = idx[k * IDX_TOP_STRIDE].pfx. The index search narrows by top (small, stays in
+     * the CPU cache), then by prefix within one stride, and compares whole keys only among
+     * equal prefixes: about 4 cache lines where a binary search over whole entries touched one
+     * per step (14 for 12K blocks). */
     uint64_t *top;
     size_t ntop;
 
@@ -329,9 +332,11 @@ static int parse_index(sst_reader *r, uint64_t off, st_slice c)
             cap = cap ? cap * 2 : 64;
             idx_entry *ni = realloc(r->idx, cap * sizeof *ni);
             uint64_t *nk = realloc(koffs, cap * sizeof *nk);
+            st_slice *ns = realloc(r->ikeys, cap * sizeof *ns);
             if (ni) r->idx = ni;
             if (nk) koffs = nk;
-            if (!ni || !nk) goto oom;
+            if (ns) r->ikeys = ns;
+            if (!ni || !nk || !ns) goto oom;
         }
         if (klen + it.key.n > kcap) {
             kcap = (klen + it.key.n) * 2;
@@ -348,26 +353,25 @@ static int parse_index(sst_reader *r, uint64_t off, st_slice c)
         if (r->nidx > 0 && e->off < r->idx[r->nidx - 1].off + r->idx[r->nidx - 1].len) goto bad;
         memcpy(r->idx_keys + klen, it.key.p, it.key.n);
         koffs[r->nidx] = klen;
-        e->key.n = it.key.n;
+        r->ikeys[r->nidx].n = it.key.n;
         klen += it.key.n;
         r->nidx++;
     }
     if (it.corrupt) goto bad;
     for (size_t i = 0; i < r->nidx; i++) {
-        r->idx[i].key.p = r->idx_keys + koffs[i];
-        if (i > 0 && ikey_cmp(r->idx[i - 1].key, r->idx[i].key) >= 0) goto bad;
+        r->ikeys[i].p = r->idx_keys + koffs[i];
+        if (i > 0 && ikey_cmp(r->ikeys[i - 1], r->ikeys[i]) >= 0) goto bad;
     }
     if (r->nidx) { /* sorted: what the first and last share, all share */
-        st_slice a = ikey_user(r->idx[0].key), b = ikey_user(r->idx[r->nidx - 1].key);
+        st_slice a = ikey_user(r->ikeys[0]), b = ikey_user(r->ikeys[r->nidx - 1]);
         size_t m = a.n < b.n ? a.n : b.n;
         while (r->cp_len < m && a.p[r->cp_len] == b.p[r->cp_len]) r->cp_len++;
     }
     r->ntop = (r->nidx + IDX_TOP_STRIDE - 1) / IDX_TOP_STRIDE;
-    r->pfx = malloc((r->nidx ? r->nidx : 1) * sizeof *r->pfx);
     r->top = malloc((r->ntop ? r->ntop : 1) * sizeof *r->top);
-    if (!r->pfx || !r->top) goto oom;
-    for (size_t i = 0; i < r->nidx; i++) r->pfx[i] = key_prefix(r->idx[i].key, r->cp_len);
-    for (size_t k = 0; k < r->ntop; k++) r->top[k] = r->pfx[k * IDX_TOP_STRIDE];
+    if (!r->top) goto oom;
+    for (size_t i = 0; i < r->nidx; i++) r->idx[i].pfx = key_prefix(r->ikeys[i], r->cp_len);
+    for (size_t k = 0; k < r->ntop; k++) r->top[k] = r->idx[k * IDX_TOP_STRIDE].pfx;
     goto out;
 oom:
     rc = st_error(STRATA_NOMEM, "sst %s: out of memory", r->path);
@@ -532,7 +536,7 @@ void sst_reader_close(sst_reader *r)
     if (r->file) r->env->close(r->env, r->file);
     free(r->idx);
     free(r->idx_keys);
-    free(r->pfx);
+    free(r->ikeys);
     free(r->top);
     free(r->meta);
     for (int i = 0; i < 4; i++) free(r->meta_owned[i]);
@@ -568,7 +572,7 @@ static size_t index_lower_bound(const sst_reader *r, st_slice target)
     st_slice tu = ikey_user(target);
     if (r->cp_len) {
         size_t m = tu.n < r->cp_len ? tu.n : r->cp_len;
-        int c = memcmp(tu.p, r->idx[0].key.p, m);
+        int c = memcmp(tu.p, r->ikeys[0].p, m);
         if (c < 0 || (c == 0 && tu.n < r->cp_len)) return 0; /* before every index key */
         if (c > 0) return r->nidx;                           /* after every index key */
     }
@@ -586,18 +590,18 @@ static size_t index_lower_bound(const sst_reader *r, st_slice target)
     hi = a * IDX_TOP_STRIDE < r->nidx ? a * IDX_TOP_STRIDE : r->nidx;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (r->pfx[mid] < tp)
+        if (r->idx[mid].pfx < tp)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == r->nidx || r->pfx[lo] != tp) return lo; /* every key before lo is < target */
+    if (lo == r->nidx || r->idx[lo].pfx != tp) return lo; /* every key before lo is < target */
     /* keys sharing the target's prefix: whole-key comparisons among them */
     hi = r->nidx;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        uint64_t mp = r->pfx[mid];
-        if (mp < tp || (mp == tp && ikey_cmp(r->idx[mid].key, target) < 0))
+        uint64_t mp = r->idx[mid].pfx;
+        if (mp < tp || (mp == tp && ikey_cmp(r->ikeys[mid], target) < 0))
             lo = mid + 1;
         else
             hi = mid;
@@ -996,7 +1000,7 @@ static size_t si_next_batch(lsm_iter *base, st_slice limit, size_t max, lsm_batc
     b->n = 0;
     if (max == 0 || !si_valid(base)) return 0;
     if (max > LSM_BATCH_MAX) max = LSM_BATCH_MAX;
-    int check = limit.p && ikey_cmp(it->r->idx[it->bi].key, limit) >= 0;
+    int check = limit.p && ikey_cmp(it->r->ikeys[it->bi], limit) >= 0;
     if (check && ikey_cmp(it->bit.key, limit) >= 0) return 0;
     b->n =
         block_iter_next_batch(&it->bit, limit, check, max, b->key, b->val, b->kbuf, sizeof b->kbuf);
