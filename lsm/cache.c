@@ -2,16 +2,16 @@
  * lsm/cache.c — the sharded LRU block cache (lsm/cache.h).
  *
  * CACHE_SHARDS shards chosen by the top bits of a hash of (file, offset); each has an
- * open-addressing hash table (cache_slot), an LRU list of the entries it holds (head = most
- * recently used) and a mutex. An entry's refs counts the cache's own reference (while it is in the
- * table) plus one per handle given out; the entry (and its data) is freed when refs reaches 0, so
- * an evicted entry stays valid for whoever still holds a handle. Usage counts only entries in the
- * table.
+ * open-addressing hash table (cache_slot), a CLOCK ring of the entries it holds and a mutex. An
+ * entry's refs counts the cache's own reference (while it is in the table) plus one per handle
+ * given out; the entry (and its data) is freed when refs reaches 0, so an evicted entry stays valid
+ * for whoever still holds a handle. Usage counts only entries in the table.
  *
- * LRU with lazy promotion (second chance): a hit only sets the entry's `hit` flag, touching no
- * list neighbours (a random-read workload would otherwise pay cache misses on three entries per
- * lookup); eviction takes the tail and, if its flag is set, clears it and moves it to the head
- * instead of dropping it.
+ * CLOCK (second chance): a hit sets the entry's flag in a dense byte array beside the ring;
+ * eviction sweeps the ring from the hand, clearing set flags and dropping the first entry whose
+ * flag is clear. The sweep reads the flag array, not the entries (an LRU list under random reads
+ * paid a cache miss on the tail entry and on each list neighbour it touched). A new entry takes
+ * the place of the last one dropped, just behind the hand, so it gets a whole turn.
  *
  * Spares: the data buffer of an evicted entry is kept (the newest CACHE_SPARES a shard, within
  * a quarter of the shard's capacity) and handed out by block_cache_buffer for the next block
@@ -40,9 +40,8 @@ struct cache_handle {
     size_t cap;            /* bytes allocated at data when recyclable, else 0 */
     _Atomic uint32_t refs; /* changed under the shard lock, except by release */
     uint8_t in_cache;
-    uint8_t hit;               /* used since it was last (re)placed at the LRU head */
-    uint8_t embedded;          /* this handle lies in data's allocation, right after the block */
-    cache_handle *prev, *next; /* LRU list, while in_cache */
+    uint8_t embedded; /* this handle lies in data's allocation, right after the block */
+    size_t ring_i;    /* its place in the shard's ring, while in_cache */
 };
 
 /* A buffer from block_cache_buffer has room for the handle after the block: one allocation per
@@ -68,7 +67,10 @@ typedef struct cache_shard {
     pthread_mutex_t mu;
     cache_slot *slots; /* open addressing, linear probing, at most half full */
     size_t nslots, count;
-    cache_handle lru; /* sentinel: lru.next is the newest */
+    cache_handle **ring; /* [0, ring_n): entries, NULL for a free place */
+    uint8_t *rhit;       /* rhit[i]: ring[i] was used since the hand last passed it */
+    size_t *holes;       /* free places in [0, ring_n) */
+    size_t ring_n, ring_cap, nholes, hand;
     size_t usage, capacity;
     uint64_t hits, misses;
     struct {
@@ -100,7 +102,6 @@ block_cache *block_cache_new(size_t capacity)
     for (int i = 0; i < CACHE_SHARDS; i++) {
         cache_shard *s = &c->shards[i];
         pthread_mutex_init(&s->mu, NULL);
-        s->lru.next = s->lru.prev = &s->lru;
         s->capacity = (capacity + CACHE_SHARDS - 1) / CACHE_SHARDS;
         s->nslots = 32;
         s->slots = calloc(s->nslots, sizeof *s->slots);
@@ -190,11 +191,12 @@ void block_cache_free(block_cache *c)
     if (!c) return;
     for (int i = 0; i < CACHE_SHARDS; i++) {
         cache_shard *s = &c->shards[i];
-        for (cache_handle *e = s->lru.next, *n; e != &s->lru; e = n) {
-            n = e->next;
-            entry_free(e);
-        }
+        for (size_t j = 0; j < s->ring_n; j++)
+            if (s->ring[j]) entry_free(s->ring[j]);
         for (int j = 0; j < s->nspare; j++) free(s->spare[j].p);
+        free(s->ring);
+        free(s->rhit);
+        free(s->holes);
         free(s->slots);
         pthread_mutex_destroy(&s->mu);
     }
@@ -227,26 +229,35 @@ static void slot_delete(cache_shard *s, size_t i)
     s->slots[i].e = NULL;
 }
 
-static void lru_unlink(cache_handle *e)
+/* Room for one more place in the ring; 0 when out of memory. Lock held. */
+static int ring_reserve(cache_shard *s)
 {
-    e->prev->next = e->next;
-    e->next->prev = e->prev;
+    if (s->nholes || s->ring_n < s->ring_cap) return 1;
+    size_t n = s->ring_cap ? s->ring_cap * 2 : 64;
+    cache_handle **r = realloc(s->ring, n * sizeof *r);
+    if (r) s->ring = r;
+    uint8_t *h = realloc(s->rhit, n);
+    if (h) s->rhit = h;
+    size_t *f = realloc(s->holes, n * sizeof *f);
+    if (f) s->holes = f;
+    if (!r || !h || !f) return 0;
+    s->ring_cap = n;
+    return 1;
 }
 
-static void lru_push_head(cache_shard *s, cache_handle *e)
-{
-    e->next = s->lru.next;
-    e->prev = &s->lru;
-    e->next->prev = e;
-    s->lru.next = e;
-}
-
-/* Removes e from the table and the LRU list and drops the cache's reference. Lock held. */
+/* Removes e from the table and the ring and drops the cache's reference. Lock held. */
 static void shard_remove(cache_shard *s, cache_handle *e)
 {
-    cache_slot *sl = find_slot(s, e->file, e->offset, e->hash);
-    if (sl->e == e) slot_delete(s, (size_t)(sl - s->slots));
-    lru_unlink(e);
+    size_t mask = s->nslots - 1;
+    for (size_t i = e->hash & mask; s->slots[i].e; i = (i + 1) & mask) {
+        if (s->slots[i].e == e) {
+            slot_delete(s, i);
+            break;
+        }
+    }
+    s->ring[e->ring_i] = NULL;
+    s->rhit[e->ring_i] = 0;
+    s->holes[s->nholes++] = e->ring_i;
     e->in_cache = 0;
     s->count--;
     s->usage -= e->size;
@@ -277,7 +288,7 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset)
     cache_handle *e = find_slot(s, file, offset, h)->e;
     if (e) {
         atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
-        e->hit = 1;
+        s->rhit[e->ring_i] = 1;
         s->hits++;
     } else {
         s->misses++;
@@ -296,7 +307,7 @@ cache_handle *block_cache_lookup_buffer(block_cache *c, uint64_t file, uint64_t 
     cache_handle *e = find_slot(s, file, offset, h)->e;
     if (e) {
         atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
-        e->hit = 1;
+        s->rhit[e->ring_i] = 1;
         s->hits++;
     } else {
         s->misses++;
@@ -338,9 +349,8 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     ne->hash = h;
     atomic_init(&ne->refs, 1);
     ne->in_cache = 0;
-    ne->hit = 0;
-    ne->prev = ne->next = NULL;
-    if (s->capacity == 0) return ne;
+    ne->ring_i = 0;
+    if (s->capacity == 0 || size > s->capacity) return ne; /* not cached */
 
     pthread_mutex_lock(&s->mu);
     if ((s->count + 1) * 2 > s->nslots) shard_grow(s);
@@ -348,32 +358,45 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     if (slot->e) {
         cache_handle *e = slot->e;
         atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
-        e->hit = 1;
+        s->rhit[e->ring_i] = 1;
         pthread_mutex_unlock(&s->mu);
         entry_free(ne);
         return e;
     }
-    if (s->count + 2 > s->nslots) { /* no room left and no memory to grow: not cached */
+    /* no room left and no memory to grow: not cached */
+    if (s->count + 2 > s->nslots || !ring_reserve(s)) {
         pthread_mutex_unlock(&s->mu);
         return ne;
     }
+    /* make room first; terminates: a lap clears every flag, and no flag is set while we hold
+     * the lock */
+    size_t place;
+    while (s->usage + size > s->capacity && s->count > 0) {
+        if (s->hand >= s->ring_n) s->hand = 0;
+        size_t i = s->hand++;
+        if (!s->ring[i]) continue;
+        if (s->rhit[i]) {
+            s->rhit[i] = 0;
+            continue;
+        }
+        shard_remove(s, s->ring[i]);
+    }
+    if (s->nholes) {
+        /* the last place freed (just behind the hand when the loop above freed one) */
+        place = s->holes[--s->nholes];
+    } else {
+        place = s->ring_n++;
+    }
+    slot = find_slot(s, file, offset, h);                      /* removals may have moved slots */
     atomic_store_explicit(&ne->refs, 2, memory_order_relaxed); /* the caller's and the cache's */
     ne->in_cache = 1;
+    ne->ring_i = place;
+    s->ring[place] = ne;
+    s->rhit[place] = 0;
     slot->hash = h;
     slot->e = ne;
-    lru_push_head(s, ne);
     s->count++;
     s->usage += size;
-    while (s->usage > s->capacity && s->lru.prev != &s->lru) {
-        cache_handle *t = s->lru.prev;
-        if (t->hit) { /* second chance; terminates: no flag is set while we hold the lock */
-            t->hit = 0;
-            lru_unlink(t);
-            lru_push_head(s, t);
-        } else {
-            shard_remove(s, t);
-        }
-    }
     pthread_mutex_unlock(&s->mu);
     return ne;
 }
@@ -401,10 +424,8 @@ void block_cache_erase_file(block_cache *c, uint64_t file)
     for (int i = 0; i < CACHE_SHARDS; i++) {
         cache_shard *s = &c->shards[i];
         pthread_mutex_lock(&s->mu);
-        for (cache_handle *e = s->lru.next, *n; e != &s->lru; e = n) {
-            n = e->next;
-            if (e->file == file) shard_remove(s, e);
-        }
+        for (size_t j = 0; j < s->ring_n; j++)
+            if (s->ring[j] && s->ring[j]->file == file) shard_remove(s, s->ring[j]);
         pthread_mutex_unlock(&s->mu);
     }
 }

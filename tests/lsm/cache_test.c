@@ -130,6 +130,31 @@ static void test_erase_file(void)
     block_cache_free(c);
 }
 
+/* A block larger than its shard is handed back uncached, evicting nothing; the places freed by
+ * an erase are taken again by new blocks (the cache keeps its capacity). */
+static void test_oversized_and_reuse(void)
+{
+    block_cache *c = block_cache_new(16 * 4096); /* 4 KiB a shard */
+    block_cache_release(c, block_cache_insert(c, 1, 0, blob(1000, 'k'), 1000, 0));
+    cache_handle *big = block_cache_insert(c, 1, 0 + 0, blob(8000, 'b'), 8000, 0);
+    REQUIRE(big);
+    CHECK_EQ_INT(((const char *)cache_handle_data(big))[7999], 'b');
+    block_cache_release(c, big);
+    cache_handle *h = block_cache_lookup(c, 1, 0); /* the 1000-byte entry stayed */
+    REQUIRE(h);
+    CHECK_EQ_INT(cache_handle_size(h), 1000);
+    block_cache_release(c, h);
+    for (int round = 0; round < 3; round++) {
+        block_cache_erase_file(c, 2);
+        for (uint64_t i = 0; i < 2000; i++) /* 200 KB through 64 KiB */
+            block_cache_release(c, block_cache_insert(c, 2, i, blob(100, 'r'), 100, 0));
+        size_t usage;
+        block_cache_stats(c, NULL, NULL, &usage);
+        CHECK(usage > 16 * (4096 - 100) && usage <= 16 * 4096);
+    }
+    block_cache_free(c);
+}
+
 static void test_zero_capacity(void)
 {
     block_cache *c = block_cache_new(0);
@@ -321,5 +346,5 @@ static void test_threads(void)
 }
 
 TEST_MAIN(test_basic, test_eviction, test_hot_entry_stays, test_pinned_survives_eviction,
-          test_erase_file, test_zero_capacity, test_spare_buffers, test_spare_reuse,
-          test_table_exact, test_lookup_buffer, test_threads)
+          test_erase_file, test_oversized_and_reuse, test_zero_capacity, test_spare_buffers,
+          test_spare_reuse, test_table_exact, test_lookup_buffer, test_threads)
