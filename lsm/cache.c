@@ -69,6 +69,7 @@ typedef struct cache_shard {
     size_t nslots, count;
     cache_handle **ring; /* [0, ring_n): entries, NULL for a free place */
     uint8_t *rhit;       /* rhit[i]: ring[i] was used since the hand last passed it */
+    uint64_t *rhash;     /* rhash[i]: ring[i]'s hash (its table slot, without reading it) */
     size_t *holes;       /* free places in [0, ring_n) */
     size_t ring_n, ring_cap, nholes, hand;
     size_t usage, capacity;
@@ -196,6 +197,7 @@ void block_cache_free(block_cache *c)
         for (int j = 0; j < s->nspare; j++) free(s->spare[j].p);
         free(s->ring);
         free(s->rhit);
+        free(s->rhash);
         free(s->holes);
         free(s->slots);
         pthread_mutex_destroy(&s->mu);
@@ -238,18 +240,39 @@ static int ring_reserve(cache_shard *s)
     if (r) s->ring = r;
     uint8_t *h = realloc(s->rhit, n);
     if (h) s->rhit = h;
+    uint64_t *rh = realloc(s->rhash, n * sizeof *rh);
+    if (rh) s->rhash = rh;
     size_t *f = realloc(s->holes, n * sizeof *f);
     if (f) s->holes = f;
-    if (!r || !h || !f) return 0;
+    if (!r || !h || !f || !rh) return 0;
     s->ring_cap = n;
     return 1;
+}
+
+/* Moves the hand to the entry the next eviction will drop (clearing flags on the way, as that
+ * eviction would; a few steps at most) and starts loading that entry's handle and table slot,
+ * which the eviction reads and writes: a cache miss each, otherwise paid in turn then. Lock
+ * held. */
+static void next_victim(cache_shard *s)
+{
+    for (int step = 0; step < 8 && s->ring_n; step++) {
+        if (s->hand >= s->ring_n) s->hand = 0;
+        size_t i = s->hand;
+        if (s->ring[i] && !s->rhit[i]) {
+            __builtin_prefetch(s->ring[i], 1);
+            __builtin_prefetch(&s->slots[s->rhash[i] & (s->nslots - 1)], 1);
+            return;
+        }
+        s->rhit[i] = 0;
+        s->hand++;
+    }
 }
 
 /* Removes e from the table and the ring and drops the cache's reference. Lock held. */
 static void shard_remove(cache_shard *s, cache_handle *e)
 {
     size_t mask = s->nslots - 1;
-    for (size_t i = e->hash & mask; s->slots[i].e; i = (i + 1) & mask) {
+    for (size_t i = s->rhash[e->ring_i] & mask; s->slots[i].e; i = (i + 1) & mask) {
         if (s->slots[i].e == e) {
             slot_delete(s, i);
             break;
@@ -393,10 +416,12 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     ne->ring_i = place;
     s->ring[place] = ne;
     s->rhit[place] = 0;
+    s->rhash[place] = h;
     slot->hash = h;
     slot->e = ne;
     s->count++;
     s->usage += size;
+    next_victim(s);
     pthread_mutex_unlock(&s->mu);
     return ne;
 }
