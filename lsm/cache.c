@@ -1,5 +1,5 @@
 /*
- * lsm/cache.c — the sharded LRU block cache (lsm/cache.h).
+ * lsm/cache.c — the sharded CLOCK block cache (lsm/cache.h).
  *
  * CACHE_SHARDS shards chosen by the top bits of a hash of (file, offset); each has an
  * open-addressing hash table (cache_slot), a CLOCK ring of the entries it holds and a mutex. An

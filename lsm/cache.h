@@ -1,11 +1,11 @@
 /*
  * lsm/cache.h — the sharded block cache of uncompressed SST blocks.
  *
- * Keyed by (file number, block offset). Shards (power of two, by key hash) each hold an LRU
- * list under their own mutex; entries are reference counted: a handle returned by lookup or
- * insert keeps its block alive (even after eviction) until released. Capacity is in bytes of
- * block data (split evenly over the shards); capacity 0 caches nothing (insert returns a handle
- * to an uncached entry).
+ * Keyed by (file number, block offset). Shards (power of two, by key hash) each evict by CLOCK
+ * (second chance) under their own mutex; entries are reference counted: a handle returned by
+ * lookup or insert keeps its block alive (even after eviction) until released. Capacity is in
+ * bytes of block data (split evenly over the shards); capacity 0 caches nothing, nor does a
+ * shard cache a block larger than itself (insert returns a handle to an uncached entry).
  *
  * Thread-safety: every function may be called from any thread concurrently, except
  * block_cache_free.

@@ -1,5 +1,5 @@
-/* tests/lsm/cache_test.c — block cache: hits/misses, LRU, pinned handles, erase, recycled
- * buffers, threads. */
+/* tests/lsm/cache_test.c — block cache: hits/misses, CLOCK eviction, pinned handles, erase,
+ * recycled buffers, threads. */
 #include "test.h"
 
 #include <pthread.h>
