@@ -303,10 +303,13 @@ static void shard_grow(cache_shard *s)
     s->nslots = n;
 }
 
-cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset)
+/* A lookup; on a miss, when buf is not NULL, also the buffer to read the block into. */
+static cache_handle *lookup(block_cache *c, uint64_t file, uint64_t offset, size_t len, void **buf,
+                            size_t *cap)
 {
     uint64_t h = key_hash(file, offset);
     cache_shard *s = shard_of(c, h);
+    if (buf) *buf = NULL;
     pthread_mutex_lock(&s->mu);
     cache_handle *e = find_slot(s, file, offset, h)->e;
     if (e) {
@@ -315,30 +318,22 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset)
         s->hits++;
     } else {
         s->misses++;
+        if (buf) *buf = take_spare(s, len, cap);
     }
     pthread_mutex_unlock(&s->mu);
+    if (!e && buf && !*buf) *buf = new_buffer(len, cap);
     return e;
+}
+
+cache_handle *block_cache_lookup(block_cache *c, uint64_t file, uint64_t offset)
+{
+    return lookup(c, file, offset, 0, NULL, NULL);
 }
 
 cache_handle *block_cache_lookup_buffer(block_cache *c, uint64_t file, uint64_t offset, size_t len,
                                         void **buf, size_t *cap)
 {
-    uint64_t h = key_hash(file, offset);
-    cache_shard *s = shard_of(c, h);
-    *buf = NULL;
-    pthread_mutex_lock(&s->mu);
-    cache_handle *e = find_slot(s, file, offset, h)->e;
-    if (e) {
-        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
-        s->rhit[e->ring_i] = 1;
-        s->hits++;
-    } else {
-        s->misses++;
-        *buf = take_spare(s, len, cap);
-    }
-    pthread_mutex_unlock(&s->mu);
-    if (!e && !*buf) *buf = new_buffer(len, cap);
-    return e;
+    return lookup(c, file, offset, len, buf, cap);
 }
 
 int block_cache_full(block_cache *c, uint64_t file, uint64_t offset, size_t size)
