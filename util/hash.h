@@ -15,7 +15,7 @@
 /* Inputs past XXH3's short-input range go to libxxhash's runtime-dispatched XXH3 (AVX2/AVX-512
  * where the CPU has them; the inline code is built for baseline x86-64 SSE2): a 4 KiB block
  * checksum takes about half the time. The same function, so the same values. */
-#if defined(__x86_64__) && defined(XXH_VERSION_NUMBER) && XXH_VERSION_NUMBER >= 800
+#if defined(__x86_64__) && defined(STRATA_XXH3_DISPATCH) /* found by CMakeLists.txt */
 #define ST_XXH3_DISPATCH 1
 XXH64_hash_t XXH3_64bits_dispatch(const void *input, size_t len);
 #endif

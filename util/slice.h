@@ -21,7 +21,12 @@ static inline st_slice st_slice_make(const void *p, size_t n)
 static inline int st_slice_cmp(st_slice a, st_slice b)
 {
     size_t m = a.n < b.n ? a.n : b.n, i = 0;
-    /* keys are short: 8-byte big-endian words inline, no memcmp call (LSM keys share long
+    if (m > 64) { /* long: memcmp's vector loop */
+        int c = memcmp(a.p, b.p, m);
+        if (c) return c < 0 ? -1 : 1;
+        return a.n < b.n ? -1 : a.n > b.n;
+    }
+    /* keys are mostly short: 8-byte big-endian words inline, no memcmp call (LSM keys share long
      * prefixes, so a first-word test alone rarely decides) */
     for (; i + 8 <= m; i += 8) {
         uint64_t x, y;
