@@ -130,16 +130,17 @@ static void test_erase_file(void)
     block_cache_free(c);
 }
 
-/* A block larger than its shard is handed back uncached, evicting nothing; the places freed by
- * an erase are taken again by new blocks (the cache keeps its capacity). */
+/* A block larger than its shard is handed back uncached, evicting nothing; after erases, new
+ * blocks fill the cache to its capacity again (and no further). */
 static void test_oversized_and_reuse(void)
 {
     block_cache *c = block_cache_new(16 * 4096); /* 4 KiB a shard */
     block_cache_release(c, block_cache_insert(c, 1, 0, blob(1000, 'k'), 1000, 0));
-    cache_handle *big = block_cache_insert(c, 1, 0 + 0, blob(8000, 'b'), 8000, 0);
+    cache_handle *big = block_cache_insert(c, 1, 4096, blob(8000, 'b'), 8000, 0);
     REQUIRE(big);
     CHECK_EQ_INT(((const char *)cache_handle_data(big))[7999], 'b');
     block_cache_release(c, big);
+    CHECK(block_cache_lookup(c, 1, 4096) == NULL); /* not cached */
     cache_handle *h = block_cache_lookup(c, 1, 0); /* the 1000-byte entry stayed */
     REQUIRE(h);
     CHECK_EQ_INT(cache_handle_size(h), 1000);
