@@ -36,12 +36,10 @@ struct cache_handle {
     uint64_t file, offset;
     void *data;
     size_t size;
-    uint64_t hash;
     size_t cap;            /* bytes allocated at data when recyclable, else 0 */
     _Atomic uint32_t refs; /* changed under the shard lock, except by release */
-    uint8_t in_cache;
-    uint8_t embedded; /* this handle lies in data's allocation, right after the block */
-    size_t ring_i;    /* its place in the shard's ring, while in_cache */
+    uint8_t embedded;      /* this handle lies in data's allocation, right after the block */
+    size_t ring_i;         /* its place in the shard's ring, while cached */
 };
 
 /* A buffer from block_cache_buffer has room for the handle after the block: one allocation per
@@ -281,7 +279,6 @@ static void shard_remove(cache_shard *s, cache_handle *e)
     s->ring[e->ring_i] = NULL;
     s->rhit[e->ring_i] = 0;
     s->holes[s->nholes++] = e->ring_i;
-    e->in_cache = 0;
     s->count--;
     s->usage -= e->size;
     if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1) entry_recycle(s, e);
@@ -364,9 +361,7 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     ne->data = data;
     ne->size = size;
     ne->cap = cap;
-    ne->hash = h;
     atomic_init(&ne->refs, 1);
-    ne->in_cache = 0;
     ne->ring_i = 0;
     if (s->capacity == 0 || size > s->capacity) return ne; /* not cached */
 
@@ -407,7 +402,6 @@ cache_handle *block_cache_insert(block_cache *c, uint64_t file, uint64_t offset,
     }
     slot = find_slot(s, file, offset, h);                      /* removals may have moved slots */
     atomic_store_explicit(&ne->refs, 2, memory_order_relaxed); /* the caller's and the cache's */
-    ne->in_cache = 1;
     ne->ring_i = place;
     s->ring[place] = ne;
     s->rhit[place] = 0;

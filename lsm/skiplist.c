@@ -22,12 +22,6 @@ static inline void node_set_next(sl_node *n, int level, sl_node *x)
     atomic_store_explicit(&n->next[level], x, memory_order_release);
 }
 
-/* ikey_cmp (its user key compare goes by inline 8-byte words). */
-static inline int sl_cmp(st_slice a, st_slice b)
-{
-    return ikey_cmp(a, b);
-}
-
 static inline st_slice node_key(const sl_node *n)
 {
     return st_slice_make(n->key, n->klen);
@@ -77,7 +71,7 @@ static sl_node *find_ge(const skiplist *s, st_slice key, sl_node **prev)
     int level = atomic_load_explicit(&s->max_height, memory_order_relaxed) - 1;
     for (;;) {
         sl_node *next = node_next(x, level);
-        if (next && next != last_bigger && sl_cmp(node_key(next), key) < 0) {
+        if (next && next != last_bigger && ikey_cmp(node_key(next), key) < 0) {
             x = next;
         } else {
             if (prev) prev[level] = x;
@@ -95,7 +89,7 @@ static sl_node *find_lt(const skiplist *s, st_slice key)
     int level = atomic_load_explicit(&s->max_height, memory_order_relaxed) - 1;
     for (;;) {
         sl_node *next = node_next(x, level);
-        if (next && sl_cmp(node_key(next), key) < 0) {
+        if (next && ikey_cmp(node_key(next), key) < 0) {
             x = next;
         } else {
             if (level == 0) return x;
@@ -181,7 +175,7 @@ void sl_iter_seek(sl_iter *it, st_slice ikey)
      * appended) is answered by the first node: one comparison instead of a descent whose every
      * step is a cache miss */
     sl_node *first = node_next(it->list->head, 0);
-    if (!first || sl_cmp(node_key(first), ikey) >= 0) {
+    if (!first || ikey_cmp(node_key(first), ikey) >= 0) {
         it->node = first;
         return;
     }
@@ -237,7 +231,7 @@ size_t sl_gather(const sl_iter *it, sl_entry *out, size_t max)
     sl_node *x = s->head;
     for (;;) {
         sl_node *next = node_next(x, level);
-        if (next && next != c && sl_cmp(node_key(next), key) < 0) {
+        if (next && next != c && ikey_cmp(node_key(next), key) < 0) {
             x = next;
         } else if (level == SL_GATHER_LEVEL) {
             break;
